@@ -1,0 +1,90 @@
+# satellite-operator Makefile. Tools are pinned and built into ./bin from the Go module proxy.
+
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+LOCALBIN ?= $(shell pwd)/bin
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+
+IMG ?= ghcr.io/checkstack/satellite-operator:latest
+SATELLITE_IMG ?= ghcr.io/checkstack/satellite:latest
+# Test packages run in parallel; each starts its own control plane.
+TEST_FLAGS ?= -race -count=1
+BENCH ?= .
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/...;./controllers/...;./internal/..." \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: fmt
+fmt: ## Run go fmt.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint.
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: envtest
+envtest: ## Build kube-apiserver and etcd for the tests into bin/k8s (cached).
+	@hack/setup-envtest.sh >/dev/null
+
+.PHONY: test
+test: manifests generate envtest ## Run all tests against a real kube-apiserver and etcd.
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(TEST_FLAGS) ./...
+
+.PHONY: bench
+bench: envtest ## Run the benchmarks.
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+
+.PHONY: verify
+verify: manifests generate fmt vet lint ## Fail when generated or formatted files are out of date, or lint fails.
+	@if [ -n "$$(git status --porcelain -- api config controllers internal cmd hack)" ]; then \
+		echo "Generated or formatted files are out of date; run 'make manifests generate fmt' and commit:"; \
+		git status --porcelain -- api config controllers internal cmd hack; exit 1; fi
+
+##@ Build
+
+.PHONY: build
+build: manifests generate ## Build the manager binary.
+	go build -o $(LOCALBIN)/manager ./cmd/manager
+
+.PHONY: run
+run: manifests generate ## Run the manager against the kubeconfig's cluster, or a local control plane when there is none.
+	hack/run.sh
+
+.PHONY: docker-build
+docker-build: ## Build the manager image (needs a Docker engine).
+	docker build -t $(IMG) .
+
+##@ Tools
+
+$(CONTROLLER_GEN):
+	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	mv $(LOCALBIN)/controller-gen $@
+
+$(GOLANGCI_LINT):
+	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(LOCALBIN)/golangci-lint $@

@@ -1,0 +1,77 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Condition types of a Satellite.
+const (
+	// ConditionOnline is True while the satellite sends heartbeats within its offline threshold.
+	ConditionOnline = "Online"
+	// ConditionTokenReady is True when the satellite's token Secret exists and holds a token.
+	ConditionTokenReady = "TokenReady"
+)
+
+// Condition reasons of a Satellite.
+const (
+	// ReasonConnected means the satellite has a live, authenticated session.
+	ReasonConnected = "Connected"
+	// ReasonNeverConnected means the satellite has not connected since it was created.
+	ReasonNeverConnected = "NeverConnected"
+	// ReasonHeartbeatTimeout means no heartbeat arrived within the offline threshold.
+	ReasonHeartbeatTimeout = "HeartbeatTimeout"
+	// ReasonDisconnected means the satellite closed its session and did not reconnect within
+	// the grace period.
+	ReasonDisconnected = "Disconnected"
+	// ReasonTokenGenerated means the operator generated the token Secret.
+	ReasonTokenGenerated = "TokenGenerated"
+	// ReasonTokenProvided means the token comes from the Secret named by spec.tokenSecretRef.
+	ReasonTokenProvided = "TokenProvided"
+	// ReasonSecretNotFound means the Secret named by spec.tokenSecretRef does not exist.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretInvalid means the token Secret has no non-empty "token" key.
+	ReasonSecretInvalid = "SecretInvalid"
+	// ReasonSecretConflict means a Secret named <name>-token exists that the satellite does not own.
+	ReasonSecretConflict = "SecretConflict"
+)
+
+// Event reasons emitted for a Satellite, each on an edge only.
+const (
+	// EventSatelliteOnline (Normal) is emitted when a satellite goes from Offline to Online.
+	EventSatelliteOnline = "SatelliteOnline"
+	// EventSatelliteOffline (Warning) is emitted when a satellite goes from Online to Offline.
+	EventSatelliteOffline = "SatelliteOffline"
+	// EventTokenGenerated (Normal) is emitted when the operator creates a satellite's token Secret.
+	EventTokenGenerated = "TokenGenerated"
+	// EventTokenRotated (Normal) is emitted when a new token replaces the old one.
+	EventTokenRotated = "TokenRotated"
+	// EventTokenSecretProblem (Warning) is emitted when the token Secret cannot be used.
+	EventTokenSecretProblem = "TokenSecretProblem"
+)
+
+// Annotations, labels and Secret keys of the API.
+const (
+	// AnnotationRotateToken asks for a new token: each new value of it rotates the token once.
+	AnnotationRotateToken = "satellite.checkstack.io/rotate-token"
+	// AnnotationRotatedFor on a token Secret records the rotate-token value last handled, so a
+	// restart of the operator does not rotate twice.
+	AnnotationRotatedFor = "satellite.checkstack.io/rotated-for"
+	// LabelTokenSecret marks the Secrets that hold satellite tokens; the manager caches only these.
+	LabelTokenSecret = "satellite.checkstack.io/token"
+	// SecretKeyToken is the key of a token Secret that holds the token.
+	SecretKeyToken = "token"
+	// SecretKeyClientID is the key of a token Secret that holds the satellite's client ID (its UID).
+	SecretKeyClientID = "clientId"
+)

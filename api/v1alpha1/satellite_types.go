@@ -1,0 +1,168 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SatelliteState says whether a satellite is currently reporting to the manager.
+// +kubebuilder:validation:Enum=Online;Offline
+type SatelliteState string
+
+const (
+	// SatelliteOnline means the satellite sent a heartbeat within its offline threshold.
+	SatelliteOnline SatelliteState = "Online"
+	// SatelliteOffline means the satellite never connected, or stopped sending heartbeats.
+	SatelliteOffline SatelliteState = "Offline"
+)
+
+// DefaultOfflineThresholdSeconds is how long a satellite may stay silent before it is Offline
+// (Checkstack's OFFLINE_THRESHOLD_MS, three missed heartbeats).
+const DefaultOfflineThresholdSeconds int32 = 45
+
+// SatelliteSpec is what the user declares about a satellite.
+type SatelliteSpec struct {
+	// region is where the satellite runs, for example eu-west-1. Assignments can select
+	// satellites by region.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$`
+	Region string `json:"region"`
+
+	// offlineThresholdSeconds is how long, in seconds, the satellite may go without a heartbeat
+	// before it is marked Offline.
+	// +optional
+	// +kubebuilder:default=45
+	// +kubebuilder:validation:Minimum=5
+	// +kubebuilder:validation:Maximum=86400
+	OfflineThresholdSeconds *int32 `json:"offlineThresholdSeconds,omitempty"`
+
+	// tokenSecretRef names a Secret in the satellite's namespace whose key "token" holds the
+	// satellite's token. When it is not set, the operator generates a token into the Secret
+	// "<name>-token" and owns it.
+	// +optional
+	TokenSecretRef *SecretReference `json:"tokenSecretRef,omitempty"`
+}
+
+// SecretReference names a Secret in the namespace of the object that holds the reference.
+type SecretReference struct {
+	// name is the name of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// SatelliteStatus is what the operator observes about a satellite.
+type SatelliteStatus struct {
+	// state is Online while the satellite sends heartbeats, Offline otherwise.
+	// +optional
+	State SatelliteState `json:"state,omitempty"`
+
+	// lastHeartbeatAt is when the manager last received a heartbeat, by the manager's clock.
+	// To spare the API server it is refreshed at most once per status report interval.
+	// +optional
+	LastHeartbeatAt *metav1.Time `json:"lastHeartbeatAt,omitempty"`
+
+	// version is the agent version the satellite reported.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Version string `json:"version,omitempty"`
+
+	// connectedSince is when the satellite's current session authenticated; empty while Offline.
+	// +optional
+	ConnectedSince *metav1.Time `json:"connectedSince,omitempty"`
+
+	// assignments is how many health-check assignments are relayed to the satellite.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Assignments int32 `json:"assignments,omitempty"`
+
+	// observedGeneration is the metadata.generation that this status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions are the satellite's Online and TokenReady conditions.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=sat,categories=checkstack
+// +kubebuilder:printcolumn:name="Region",type=string,JSONPath=`.spec.region`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.version`
+// +kubebuilder:printcolumn:name="Last Heartbeat",type=date,JSONPath=`.status.lastHeartbeatAt`
+// +kubebuilder:printcolumn:name="Assignments",type=integer,JSONPath=`.status.assignments`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="metadata.name must be at most 63 characters: it names the token Secret <name>-token"
+
+// Satellite is a remote agent that runs health checks and reports to the manager over a
+// WebSocket. Its status says whether it is Online.
+type Satellite struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata; labels select the satellite for assignments.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired configuration of the satellite.
+	// +required
+	Spec SatelliteSpec `json:"spec"`
+
+	// status is the observed state of the satellite.
+	// +optional
+	Status SatelliteStatus `json:"status,omitempty"`
+}
+
+// OfflineThreshold returns spec.offlineThresholdSeconds, or the default when it is unset.
+func (s *Satellite) OfflineThreshold() int32 {
+	if s.Spec.OfflineThresholdSeconds == nil {
+		return DefaultOfflineThresholdSeconds
+	}
+	return *s.Spec.OfflineThresholdSeconds
+}
+
+// TokenSecretName returns the name of the Secret that holds the satellite's token.
+func (s *Satellite) TokenSecretName() string {
+	if s.Spec.TokenSecretRef != nil {
+		return s.Spec.TokenSecretRef.Name
+	}
+	return s.Name + "-token"
+}
+
+// +kubebuilder:object:root=true
+
+// SatelliteList is a list of Satellites.
+type SatelliteList struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the Satellites.
+	Items []Satellite `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Satellite{}, &SatelliteList{})
+}

@@ -1,0 +1,292 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/liveness"
+)
+
+// tokenPrefix marks satellite tokens, so that a leaked one is easy to recognise and scan for.
+const tokenPrefix = "csat_"
+
+// byoSecretPoll is how often a Satellite whose tokenSecretRef names a missing Secret looks again:
+// the manager caches only labelled Secrets, so it cannot watch for an unlabelled one to appear.
+const byoSecretPoll = 30 * time.Second
+
+// HeartbeatFacts is the SatelliteReconciler's view of the heartbeats the hub holds in memory.
+type HeartbeatFacts interface {
+	// Facts returns what is known of the satellite with this UID, and whether anything is.
+	Facts(uid types.UID) (liveness.Facts, bool)
+	// Since returns when this manager started to receive heartbeats.
+	Since() time.Time
+	// Events wakes the reconciler when a satellite connects, disconnects or changes version.
+	Events() <-chan event.TypedGenericEvent[*v1alpha1.Satellite]
+}
+
+// SatelliteReconciler keeps a Satellite's token Secret and its Online state.
+type SatelliteReconciler struct {
+	client.Client
+	// APIReader reads Secrets named by spec.tokenSecretRef, which the label-selected cache
+	// may not hold yet.
+	APIReader  client.Reader
+	Recorder   events.EventRecorder
+	Clock      clock.PassiveClock
+	Heartbeats HeartbeatFacts
+	// DisconnectGrace is how long a cleanly disconnected satellite stays Online.
+	DisconnectGrace time.Duration
+	// ReportInterval is the least time between two writes of status.lastHeartbeatAt.
+	ReportInterval time.Duration
+}
+
+// +kubebuilder:rbac:groups=satellite.checkstack.io,resources=satellites,verbs=get;list;watch
+// +kubebuilder:rbac:groups=satellite.checkstack.io,resources=satellites/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// Reconcile ensures the token Secret, then recomputes the satellite's liveness and writes the
+// status only when it changed. It requeues at the next moment the state could change by itself.
+func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	sat := &v1alpha1.Satellite{}
+	if err := r.Get(ctx, req.NamespacedName, sat); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !sat.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	log := logf.FromContext(ctx).WithValues("satellite", klog.KObj(sat))
+	ctx = logf.IntoContext(ctx, log)
+
+	tokenReady, err := r.reconcileToken(ctx, sat)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+
+	now := r.Clock.Now()
+	in := liveness.Input{
+		Status:          sat.Status,
+		Generation:      sat.Generation,
+		Now:             now,
+		TrackingSince:   r.Heartbeats.Since(),
+		Threshold:       time.Duration(sat.OfflineThreshold()) * time.Second,
+		DisconnectGrace: r.DisconnectGrace,
+		ReportInterval:  r.ReportInterval,
+	}
+	if facts, ok := r.Heartbeats.Facts(sat.UID); ok {
+		in.Facts = &facts
+	}
+	out := liveness.Evaluate(in)
+	tokenReady.ObservedGeneration = sat.Generation
+	tokenReady.LastTransitionTime = metav1.NewTime(now.Truncate(time.Second))
+	meta.SetStatusCondition(&out.Status.Conditions, tokenReady)
+
+	if !equality.Semantic.DeepEqual(sat.Status, out.Status) {
+		// The optimistic lock makes a reconcile that read a stale Satellite fail instead of
+		// announcing a transition a second time.
+		patch := client.MergeFromWithOptions(sat.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		sat.Status = out.Status
+		if err := r.Status().Patch(ctx, sat, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("patching status of Satellite: %w", err)
+		}
+		log.V(1).Info("Updated status", "state", out.Status.State)
+	}
+	if out.Event != nil {
+		r.Recorder.Eventf(sat, nil, out.Event.Type, out.Event.Reason, "Heartbeat", "%s", out.Event.Message)
+		log.Info("Satellite changed state", "state", out.Status.State, "reason", out.Event.Reason)
+	}
+
+	requeue := out.RequeueAfter
+	if tokenReady.Reason == v1alpha1.ReasonSecretNotFound && (requeue == 0 || requeue > byoSecretPoll) {
+		requeue = byoSecretPoll
+	}
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// reconcileToken makes sure the satellite has a token and returns its TokenReady condition.
+func (r *SatelliteReconciler) reconcileToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, error) {
+	if sat.Spec.TokenSecretRef != nil {
+		return r.reconcileProvidedToken(ctx, sat)
+	}
+	return r.reconcileGeneratedToken(ctx, sat)
+}
+
+// reconcileGeneratedToken creates the owned Secret <name>-token, and replaces its token when the
+// rotate-token annotation takes a value not handled yet.
+func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, error) {
+	log := logf.FromContext(ctx)
+	name := sat.TokenSecretName()
+	rotateTo := sat.Annotations[v1alpha1.AnnotationRotateToken]
+	ready := condition(metav1.ConditionTrue, v1alpha1.ReasonTokenGenerated, fmt.Sprintf("The token is in Secret %s", name))
+
+	secret := &corev1.Secret{}
+	err := r.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: name}, secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		token, err := newToken()
+		if err != nil {
+			return metav1.Condition{}, err
+		}
+		secret = &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{
+				Namespace:   sat.Namespace,
+				Name:        name,
+				Labels:      map[string]string{v1alpha1.LabelTokenSecret: "true"},
+				Annotations: map[string]string{v1alpha1.AnnotationRotatedFor: rotateTo},
+			},
+			Type: corev1.SecretTypeOpaque,
+			Data: map[string][]byte{v1alpha1.SecretKeyToken: []byte(token), v1alpha1.SecretKeyClientID: []byte(sat.UID)},
+		}
+		if err := controllerutil.SetControllerReference(sat, secret, r.Scheme()); err != nil {
+			return metav1.Condition{}, fmt.Errorf("setting owner of token Secret: %w", err)
+		}
+		if err := r.Create(ctx, secret); err != nil {
+			if apierrors.IsAlreadyExists(err) {
+				// It exists but is not labelled as ours, so the cache did not show it.
+				return r.secretProblem(sat, v1alpha1.ReasonSecretConflict,
+					fmt.Sprintf("Secret %s exists and is not owned by this Satellite; delete it or set spec.tokenSecretRef", name)), nil
+			}
+			return metav1.Condition{}, fmt.Errorf("creating token Secret: %w", err)
+		}
+		log.Info("Generated token", "secret", klog.KObj(secret))
+		r.Recorder.Eventf(sat, secret, corev1.EventTypeNormal, v1alpha1.EventTokenGenerated, "GenerateToken",
+			"Generated a token into Secret %s", name)
+		return ready, nil
+	case err != nil:
+		return metav1.Condition{}, fmt.Errorf("reading token Secret: %w", err)
+	}
+
+	if !metav1.IsControlledBy(secret, sat) {
+		return r.secretProblem(sat, v1alpha1.ReasonSecretConflict,
+			fmt.Sprintf("Secret %s exists and is not owned by this Satellite; delete it or set spec.tokenSecretRef", name)), nil
+	}
+	rotate := rotateTo != "" && rotateTo != secret.Annotations[v1alpha1.AnnotationRotatedFor]
+	if !rotate && len(secret.Data[v1alpha1.SecretKeyToken]) > 0 && string(secret.Data[v1alpha1.SecretKeyClientID]) == string(sat.UID) {
+		return ready, nil
+	}
+
+	updated := secret.DeepCopy()
+	if updated.Data == nil {
+		updated.Data = map[string][]byte{}
+	}
+	if rotate || len(updated.Data[v1alpha1.SecretKeyToken]) == 0 {
+		token, err := newToken()
+		if err != nil {
+			return metav1.Condition{}, err
+		}
+		updated.Data[v1alpha1.SecretKeyToken] = []byte(token)
+	}
+	updated.Data[v1alpha1.SecretKeyClientID] = []byte(sat.UID)
+	if updated.Annotations == nil {
+		updated.Annotations = map[string]string{}
+	}
+	updated.Annotations[v1alpha1.AnnotationRotatedFor] = rotateTo
+	// Update carries the resourceVersion: a concurrent change makes it fail rather than rotate twice.
+	if err := r.Update(ctx, updated); err != nil {
+		return metav1.Condition{}, fmt.Errorf("updating token Secret: %w", err)
+	}
+	if rotate {
+		log.Info("Rotated token", "secret", klog.KObj(secret))
+		r.Recorder.Eventf(sat, secret, corev1.EventTypeNormal, v1alpha1.EventTokenRotated, "RotateToken",
+			"Rotated the token in Secret %s", name)
+	}
+	return ready, nil
+}
+
+// reconcileProvidedToken checks the Secret named by spec.tokenSecretRef and labels it, so that
+// the manager's label-selected cache (and so the hub) sees it.
+func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, error) {
+	name := sat.TokenSecretName()
+	secret := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: name}, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return r.secretProblem(sat, v1alpha1.ReasonSecretNotFound,
+				fmt.Sprintf("Secret %s named by spec.tokenSecretRef does not exist", name)), nil
+		}
+		return metav1.Condition{}, fmt.Errorf("reading Secret named by spec.tokenSecretRef: %w", err)
+	}
+	if len(secret.Data[v1alpha1.SecretKeyToken]) == 0 {
+		return r.secretProblem(sat, v1alpha1.ReasonSecretInvalid,
+			fmt.Sprintf("Secret %s named by spec.tokenSecretRef has no key %q", name, v1alpha1.SecretKeyToken)), nil
+	}
+	if secret.Labels[v1alpha1.LabelTokenSecret] != "true" {
+		patch := client.MergeFrom(secret.DeepCopy())
+		if secret.Labels == nil {
+			secret.Labels = map[string]string{}
+		}
+		secret.Labels[v1alpha1.LabelTokenSecret] = "true"
+		if err := r.Patch(ctx, secret, patch); err != nil {
+			return metav1.Condition{}, fmt.Errorf("labelling Secret named by spec.tokenSecretRef: %w", err)
+		}
+	}
+	return condition(metav1.ConditionTrue, v1alpha1.ReasonTokenProvided, fmt.Sprintf("The token is in Secret %s", name)), nil
+}
+
+// secretProblem returns a false TokenReady condition, and announces it when it is new.
+func (r *SatelliteReconciler) secretProblem(sat *v1alpha1.Satellite, reason, message string) metav1.Condition {
+	if c := meta.FindStatusCondition(sat.Status.Conditions, v1alpha1.ConditionTokenReady); c == nil || c.Reason != reason {
+		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventTokenSecretProblem, "CheckToken", "%s", message)
+	}
+	return condition(metav1.ConditionFalse, reason, message)
+}
+
+func condition(status metav1.ConditionStatus, reason, message string) metav1.Condition {
+	return metav1.Condition{Type: v1alpha1.ConditionTokenReady, Status: status, Reason: reason, Message: message}
+}
+
+// newToken returns csat_ followed by 32 random bytes in unpadded base64url.
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating token: %w", err)
+	}
+	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// SetupWithManager registers the reconciler: it watches Satellites, their token Secrets and the
+// hub's connect and disconnect facts.
+func (r *SatelliteReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.Satellite{}).
+		Owns(&corev1.Secret{}).
+		WatchesRawSource(source.Channel(r.Heartbeats.Events(), &handler.TypedEnqueueRequestForObject[*v1alpha1.Satellite]{})).
+		Named("satellite").
+		Complete(r)
+}

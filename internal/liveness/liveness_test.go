@@ -1,0 +1,288 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package liveness
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+)
+
+const (
+	threshold = 45 * time.Second
+	grace     = 15 * time.Second
+	report    = 60 * time.Second
+)
+
+// t0 is when the manager started tracking; every case's clock starts here.
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func at(d time.Duration) time.Time { return t0.Add(d) }
+
+func mt(d time.Duration) *metav1.Time { t := metav1.NewTime(at(d)); return &t }
+
+// persisted builds a status as the reconciler would have written it.
+func persisted(state v1alpha1.SatelliteState, reason string, lastHeartbeat time.Duration) v1alpha1.SatelliteStatus {
+	s := v1alpha1.SatelliteStatus{State: state, LastHeartbeatAt: mt(lastHeartbeat)}
+	status := metav1.ConditionFalse
+	if state == v1alpha1.SatelliteOnline {
+		status = metav1.ConditionTrue
+		s.ConnectedSince = mt(-time.Hour)
+	}
+	message := "No heartbeat for 45s"
+	if state == v1alpha1.SatelliteOnline {
+		message = "Session authenticated at " + s.ConnectedSince.UTC().Format(time.RFC3339)
+	}
+	s.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionOnline, Status: status, Reason: reason, Message: message,
+		ObservedGeneration: 3, LastTransitionTime: *mt(-time.Hour)}}
+	return s
+}
+
+func connected(lastHeartbeat time.Duration) *Facts {
+	return &Facts{Connected: true, ConnectedSince: at(-time.Hour), LastHeartbeat: at(lastHeartbeat), Version: "0.1.0"}
+}
+
+func TestEvaluate(t *testing.T) {
+	online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, -10*time.Second)
+	online.Version = "0.1.0"
+	offline := persisted(v1alpha1.SatelliteOffline, v1alpha1.ReasonHeartbeatTimeout, -time.Minute)
+
+	cases := map[string]struct {
+		status    v1alpha1.SatelliteStatus
+		facts     *Facts
+		now       time.Duration // since t0
+		threshold time.Duration // default threshold
+
+		wantState   v1alpha1.SatelliteState
+		wantReason  string // of the Online condition
+		wantEvent   string // event reason, "" for none
+		wantRequeue time.Duration
+		wantNoWrite bool // the status must come back unchanged (but for observedGeneration)
+	}{
+		// The seed's heartbeat-monitor.test.ts, case by case.
+		"first observation is silent": {
+			status: v1alpha1.SatelliteStatus{}, now: time.Minute,
+			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonNeverConnected,
+		},
+		"first observation of a connected satellite is silent": {
+			status: v1alpha1.SatelliteStatus{}, facts: connected(time.Minute - time.Second), now: time.Minute,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: threshold - time.Second,
+		},
+		"online to offline when heartbeats stop": {
+			status: online, facts: connected(0), now: threshold,
+			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantEvent: v1alpha1.EventSatelliteOffline,
+		},
+		"offline to online on connect": {
+			status: offline, facts: connected(time.Minute), now: time.Minute,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantEvent: v1alpha1.EventSatelliteOnline,
+			wantRequeue: threshold,
+		},
+		"unchanged online is silent and writes nothing": {
+			status: online, facts: connected(-5 * time.Second), now: 0,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: threshold - 5*time.Second,
+			wantNoWrite: true,
+		},
+		"unchanged offline is silent and writes nothing": {
+			status: offline, now: time.Hour,
+			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantNoWrite: true,
+		},
+		"deleted then re-added is a first observation, silent": {
+			// A re-created Satellite has a new UID, so the hub has no facts for it and its
+			// status is empty.
+			status: v1alpha1.SatelliteStatus{}, now: time.Hour,
+			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonNeverConnected,
+		},
+
+		// Per-satellite threshold.
+		"a short threshold expires sooner": {
+			status: online, facts: connected(0), now: 10 * time.Second, threshold: 10 * time.Second,
+			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantEvent: v1alpha1.EventSatelliteOffline,
+		},
+		"a long threshold holds on": {
+			status: online, facts: connected(0), now: 10 * time.Minute, threshold: time.Hour,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: 50 * time.Minute,
+		},
+
+		// The grace after a clean disconnect.
+		"inside the disconnect grace nothing changes": {
+			status: online, facts: &Facts{LastHeartbeat: at(0), DisconnectedAt: at(0)}, now: 5 * time.Second,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: grace - 5*time.Second,
+			wantNoWrite: true,
+		},
+		"after the disconnect grace it is offline": {
+			status: online, facts: &Facts{LastHeartbeat: at(0), DisconnectedAt: at(0)}, now: grace,
+			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonDisconnected, wantEvent: v1alpha1.EventSatelliteOffline,
+		},
+		"a lost connection waits for the full threshold": {
+			status: online, facts: &Facts{LastHeartbeat: at(0)}, now: grace,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: threshold - grace,
+			wantNoWrite: true,
+		},
+		"a disconnected satellite that was offline stays offline": {
+			status: offline, facts: &Facts{LastHeartbeat: at(0), DisconnectedAt: at(0)}, now: time.Second,
+			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantNoWrite: true,
+		},
+
+		// A new leader has no heartbeats yet.
+		"a new leader gives an online satellite a full threshold": {
+			status: online, now: 30 * time.Second,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: threshold - 30*time.Second,
+			wantNoWrite: true,
+		},
+		"a new leader marks it offline once the threshold passes": {
+			status: online, now: threshold,
+			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantEvent: v1alpha1.EventSatelliteOffline,
+		},
+		"a satellite that reconnects to a new leader is silent": {
+			// The requeue is for the lastHeartbeatAt refresh, due before the expiry.
+			status: online, facts: connected(20 * time.Second), now: 20 * time.Second,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: report - 10*time.Second - 20*time.Second,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			th := tc.threshold
+			if th == 0 {
+				th = threshold
+			}
+			clk := clocktesting.NewFakeClock(at(tc.now))
+			in := Input{Status: tc.status, Generation: 3, Facts: tc.facts, Now: clk.Now(), TrackingSince: t0,
+				Threshold: th, DisconnectGrace: grace, ReportInterval: report}
+			out := Evaluate(in)
+
+			if out.Status.State != tc.wantState {
+				t.Errorf("state = %q, want %q", out.Status.State, tc.wantState)
+			}
+			c := meta.FindStatusCondition(out.Status.Conditions, v1alpha1.ConditionOnline)
+			if c == nil || c.Reason != tc.wantReason {
+				t.Errorf("Online condition = %+v, want reason %q", c, tc.wantReason)
+			}
+			gotEvent := ""
+			if out.Event != nil {
+				gotEvent = out.Event.Reason
+			}
+			if gotEvent != tc.wantEvent {
+				t.Errorf("event = %q, want %q", gotEvent, tc.wantEvent)
+			}
+			if out.RequeueAfter != tc.wantRequeue {
+				t.Errorf("requeueAfter = %v, want %v", out.RequeueAfter, tc.wantRequeue)
+			}
+			if tc.wantNoWrite {
+				want := *tc.status.DeepCopy()
+				want.ObservedGeneration = 3
+				if diff := cmp.Diff(want, out.Status); diff != "" {
+					t.Errorf("status changed (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// TestEvaluateSequence walks one satellite through its life with a fake clock, feeding each
+// output back as the persisted status, and counts the events and status writes.
+func TestEvaluateSequence(t *testing.T) {
+	clk := clocktesting.NewFakeClock(t0)
+	var status v1alpha1.SatelliteStatus
+	var facts *Facts
+	var events []string
+	writes := 0
+	step := func(d time.Duration) Output {
+		clk.Step(d)
+		out := Evaluate(Input{Status: status, Facts: facts, Now: clk.Now(), TrackingSince: t0,
+			Threshold: threshold, DisconnectGrace: grace, ReportInterval: report})
+		if !cmp.Equal(status, out.Status) {
+			writes++
+		}
+		if out.Event != nil {
+			events = append(events, out.Event.Reason)
+		}
+		status = out.Status
+		return out
+	}
+
+	step(0) // created: Offline, silent
+	facts = &Facts{Connected: true, ConnectedSince: clk.Now(), LastHeartbeat: clk.Now(), Version: "0.1.0"}
+	step(0) // connected
+	// Ten minutes of heartbeats every 15 s, with a reconcile after each.
+	for range 40 {
+		clk.Step(15 * time.Second)
+		facts.LastHeartbeat = clk.Now()
+		step(0)
+	}
+	// Heartbeats stop; following the requeues lands exactly on the expiry.
+	last := clk.Now()
+	out := step(0)
+	for i := 0; status.State == v1alpha1.SatelliteOnline && i < 5; i++ {
+		out = step(out.RequeueAfter)
+	}
+	if got := clk.Since(last); got != threshold {
+		t.Errorf("went Offline %v after the last heartbeat, want exactly %v", got, threshold)
+	}
+
+	wantEvents := []string{v1alpha1.EventSatelliteOnline, v1alpha1.EventSatelliteOffline}
+	if diff := cmp.Diff(wantEvents, events); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if status.State != v1alpha1.SatelliteOffline {
+		t.Errorf("final state = %q, want Offline", status.State)
+	}
+	// First Offline, Online, one lastHeartbeatAt refresh per report interval over ten minutes
+	// (600 s / 60 s = 10), and Offline again.
+	if writes > 13 {
+		t.Errorf("%d status writes, want at most 13", writes)
+	}
+	if status.LastHeartbeatAt == nil || !status.LastHeartbeatAt.Time.Equal(facts.LastHeartbeat) {
+		t.Errorf("lastHeartbeatAt = %v, want the last heartbeat %v", status.LastHeartbeatAt, facts.LastHeartbeat)
+	}
+}
+
+func TestEvaluateRefreshesLastHeartbeatOncePerReportInterval(t *testing.T) {
+	online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
+	for _, tc := range []struct {
+		heartbeat time.Duration
+		wantWrite bool
+	}{
+		{heartbeat: report - time.Second, wantWrite: false},
+		{heartbeat: report, wantWrite: true},
+	} {
+		facts := connected(tc.heartbeat)
+		facts.ConnectedSince = at(-time.Hour)
+		out := Evaluate(Input{Status: online, Facts: facts, Now: at(tc.heartbeat), TrackingSince: t0,
+			Threshold: threshold, DisconnectGrace: grace, ReportInterval: report})
+		if got := out.Status.LastHeartbeatAt.Time.Equal(at(tc.heartbeat)); got != tc.wantWrite {
+			t.Errorf("heartbeat %v after the last write: refreshed = %v, want %v", tc.heartbeat, got, tc.wantWrite)
+		}
+	}
+}
+
+func TestEvaluateRecordsVersionChange(t *testing.T) {
+	online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
+	online.Version = "0.1.0"
+	facts := connected(time.Second)
+	facts.Version = "0.2.0"
+	out := Evaluate(Input{Status: online, Facts: facts, Now: at(time.Second), TrackingSince: t0,
+		Threshold: threshold, DisconnectGrace: grace, ReportInterval: report})
+	if out.Status.Version != "0.2.0" || out.Event != nil {
+		t.Errorf("version = %q, event = %+v; want 0.2.0 and no event", out.Status.Version, out.Event)
+	}
+}
