@@ -1,0 +1,461 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// CheckType names the kind of probe a health check runs; on the wire it is the strategyId.
+// +kubebuilder:validation:Enum=http;tcp;dns;tls;grpc;icmp
+type CheckType string
+
+// The check types.
+const (
+	CheckHTTP CheckType = "http"
+	CheckTCP  CheckType = "tcp"
+	CheckDNS  CheckType = "dns"
+	CheckTLS  CheckType = "tls"
+	CheckGRPC CheckType = "grpc"
+	CheckICMP CheckType = "icmp"
+)
+
+// HealthCheckAssignmentSpec says which check to run for a system, and on which satellites.
+// +kubebuilder:validation:XValidation:rule="has(self.satellites) || has(self.satelliteSelector) || has(self.regions)",message="spec must select satellites: set spec.satellites, spec.satelliteSelector or spec.regions"
+type HealthCheckAssignmentSpec struct {
+	// system is the name of the system the check watches, for example payments-api.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	System string `json:"system"`
+
+	// check is the probe to run.
+	// +required
+	Check CheckSpec `json:"check"`
+
+	// satellites selects satellites of the assignment's namespace by name.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=63
+	Satellites []string `json:"satellites,omitempty"`
+
+	// satelliteSelector selects satellites of the assignment's namespace by label.
+	// +optional
+	SatelliteSelector *metav1.LabelSelector `json:"satelliteSelector,omitempty"`
+
+	// regions selects the satellites of the assignment's namespace whose spec.region is listed.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=63
+	Regions []string `json:"regions,omitempty"`
+
+	// thresholds turn the satellites' results into the assignment's state.
+	// +optional
+	// +kubebuilder:default={}
+	Thresholds Thresholds `json:"thresholds,omitempty"`
+
+	// paused stops relaying the check to satellites, without deleting it.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+}
+
+// CheckSpec is one probe: its type, its timing and the block of settings of that type.
+// +kubebuilder:validation:XValidation:rule="duration(self.timeout) < duration(self.interval)",message="spec.check.timeout must be less than spec.check.interval",fieldPath=".timeout"
+// +kubebuilder:validation:XValidation:rule="has(self.http) == (self.type == 'http')",message="spec.check.http must be set when spec.check.type is http, and only then",fieldPath=".http"
+// +kubebuilder:validation:XValidation:rule="has(self.tcp) == (self.type == 'tcp')",message="spec.check.tcp must be set when spec.check.type is tcp, and only then",fieldPath=".tcp"
+// +kubebuilder:validation:XValidation:rule="has(self.dns) == (self.type == 'dns')",message="spec.check.dns must be set when spec.check.type is dns, and only then",fieldPath=".dns"
+// +kubebuilder:validation:XValidation:rule="has(self.tls) == (self.type == 'tls')",message="spec.check.tls must be set when spec.check.type is tls, and only then",fieldPath=".tls"
+// +kubebuilder:validation:XValidation:rule="has(self.grpc) == (self.type == 'grpc')",message="spec.check.grpc must be set when spec.check.type is grpc, and only then",fieldPath=".grpc"
+// +kubebuilder:validation:XValidation:rule="has(self.icmp) == (self.type == 'icmp')",message="spec.check.icmp must be set when spec.check.type is icmp, and only then",fieldPath=".icmp"
+type CheckSpec struct {
+	// type is the kind of probe; exactly the block of the same name must be set.
+	// +required
+	Type CheckType `json:"type"`
+
+	// interval is how often each satellite runs the check, at least 5s.
+	// +optional
+	// +kubebuilder:default="30s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('5s')",message="spec.check.interval must be at least 5s"
+	Interval metav1.Duration `json:"interval,omitempty"`
+
+	// timeout bounds one run of the check; it must be less than the interval.
+	// +optional
+	// +kubebuilder:default="10s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="spec.check.timeout must be positive"
+	Timeout metav1.Duration `json:"timeout,omitempty"`
+
+	// http is an HTTP(S) request and what its answer must be.
+	// +optional
+	HTTP *HTTPCheck `json:"http,omitempty"`
+	// tcp is a TCP connection, optionally with a TLS handshake.
+	// +optional
+	TCP *TCPCheck `json:"tcp,omitempty"`
+	// dns is a DNS query and the answers it must return.
+	// +optional
+	DNS *DNSCheck `json:"dns,omitempty"`
+	// tls is a TLS handshake and the remaining validity of the certificate.
+	// +optional
+	TLS *TLSCheck `json:"tls,omitempty"`
+	// grpc is a call of the standard gRPC health service.
+	// +optional
+	GRPC *GRPCCheck `json:"grpc,omitempty"`
+	// icmp is an ICMP echo (ping).
+	// +optional
+	ICMP *ICMPCheck `json:"icmp,omitempty"`
+}
+
+// HTTPMethod is an HTTP request method.
+// +kubebuilder:validation:Enum=GET;HEAD;POST;PUT;PATCH;DELETE;OPTIONS
+type HTTPMethod string
+
+// HTTPCheck is an HTTP(S) request and what its answer must be.
+type HTTPCheck struct {
+	// url is the address to request, http:// or https://.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^\s]+$`
+	URL string `json:"url"`
+
+	// method is the request method.
+	// +optional
+	// +kubebuilder:default=GET
+	Method HTTPMethod `json:"method,omitempty"`
+
+	// headers are added to the request; a value may come from a Secret.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	Headers []HTTPHeader `json:"headers,omitempty"`
+
+	// body is sent with the request.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16384
+	Body string `json:"body,omitempty"`
+
+	// expectedStatusCodes are the status codes that pass; empty means any 2xx.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:Minimum=100
+	// +kubebuilder:validation:items:Maximum=599
+	ExpectedStatusCodes []int32 `json:"expectedStatusCodes,omitempty"`
+
+	// bodyRegex is a regular expression (RE2) the response body must match.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	BodyRegex string `json:"bodyRegex,omitempty"`
+
+	// followRedirects follows 3xx answers; the default is true.
+	// +optional
+	// +kubebuilder:default=true
+	FollowRedirects *bool `json:"followRedirects,omitempty"`
+
+	// insecureSkipTLSVerify turns off the verification of the server's certificate.
+	// +optional
+	InsecureSkipTLSVerify bool `json:"insecureSkipTLSVerify,omitempty"`
+}
+
+// HTTPHeader is one request header, with a literal value or one from a Secret.
+// +kubebuilder:validation:XValidation:rule="has(self.value) != has(self.valueFrom)",message="exactly one of value and valueFrom must be set"
+type HTTPHeader struct {
+	// name is the header name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`
+	Name string `json:"name"`
+
+	// value is the literal header value.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	Value *string `json:"value,omitempty"`
+
+	// valueFrom takes the value from a Secret, resolved by the manager when it relays the check.
+	// +optional
+	ValueFrom *HeaderValueSource `json:"valueFrom,omitempty"`
+}
+
+// HeaderValueSource is where a header value comes from.
+type HeaderValueSource struct {
+	// secretKeyRef is a key of a Secret in the assignment's namespace.
+	// +required
+	SecretKeyRef SecretKeySelector `json:"secretKeyRef"`
+}
+
+// SecretKeySelector names one key of a Secret in the same namespace.
+type SecretKeySelector struct {
+	// name is the name of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// key is the key in the Secret's data.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key"`
+}
+
+// TCPCheck is a TCP connection, optionally followed by a TLS handshake.
+type TCPCheck struct {
+	// host is the host name or IP address to connect to.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Host string `json:"host"`
+	// port is the TCP port.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port"`
+	// tls performs a TLS handshake after connecting, verifying the certificate.
+	// +optional
+	TLS bool `json:"tls,omitempty"`
+}
+
+// DNSRecordType is a DNS record type.
+// +kubebuilder:validation:Enum=A;AAAA;CNAME;MX;NS;TXT;SRV;PTR;SOA
+type DNSRecordType string
+
+// DNSCheck is a DNS query and the answers it must return.
+type DNSCheck struct {
+	// name is the name to resolve.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// recordType is the type of record to ask for.
+	// +optional
+	// +kubebuilder:default=A
+	RecordType DNSRecordType `json:"recordType,omitempty"`
+	// server is the resolver to ask, host:port; empty means the satellite's system resolver.
+	// +optional
+	// +kubebuilder:validation:MaxLength=261
+	Server string `json:"server,omitempty"`
+	// expectedAnswers must each be among the answers; empty means any answer passes.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=512
+	ExpectedAnswers []string `json:"expectedAnswers,omitempty"`
+}
+
+// TLSCheck is a TLS handshake and the remaining validity of the server's certificate.
+type TLSCheck struct {
+	// host is the host name to connect to; it is also the server name verified.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Host string `json:"host"`
+	// port is the TCP port.
+	// +optional
+	// +kubebuilder:default=443
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port,omitempty"`
+	// minDaysUntilExpiry: a certificate that expires sooner makes the check degraded.
+	// +optional
+	// +kubebuilder:default=14
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3650
+	MinDaysUntilExpiry int32 `json:"minDaysUntilExpiry,omitempty"`
+}
+
+// GRPCCheck is a call of the standard gRPC health service (grpc.health.v1.Health/Check).
+type GRPCCheck struct {
+	// address is host:port of the gRPC server.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=261
+	Address string `json:"address"`
+	// service is the service name to ask about; empty asks about the server as a whole.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Service string `json:"service,omitempty"`
+	// tls connects with TLS, verifying the certificate.
+	// +optional
+	TLS bool `json:"tls,omitempty"`
+}
+
+// ICMPCheck is an ICMP echo request.
+type ICMPCheck struct {
+	// host is the host name or IP address to ping.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Host string `json:"host"`
+}
+
+// Thresholds turn the satellites' results into the assignment's state.
+type Thresholds struct {
+	// degradedLatency: a successful check slower than this is degraded.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=32
+	DegradedLatency *metav1.Duration `json:"degradedLatency,omitempty"`
+
+	// failureThreshold is how many failures in a row make a satellite see the check unhealthy.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	FailureThreshold int32 `json:"failureThreshold,omitempty"`
+
+	// successThreshold is how many successes in a row make an unhealthy satellite see it healthy again.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	SuccessThreshold int32 `json:"successThreshold,omitempty"`
+
+	// quorum is how many satellites must see the check unhealthy before the system is Unhealthy;
+	// fewer make it Degraded.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=256
+	Quorum int32 `json:"quorum,omitempty"`
+}
+
+// CheckState is the aggregate state of an assignment over its satellites.
+// +kubebuilder:validation:Enum=Healthy;Degraded;Unhealthy;Unknown
+type CheckState string
+
+// The aggregate states.
+const (
+	CheckHealthy   CheckState = "Healthy"
+	CheckDegraded  CheckState = "Degraded"
+	CheckUnhealthy CheckState = "Unhealthy"
+	CheckUnknown   CheckState = "Unknown"
+)
+
+// ResultStatus is the outcome of one run of a check, as the wire protocol names it.
+// +kubebuilder:validation:Enum=healthy;degraded;unhealthy
+type ResultStatus string
+
+// The result statuses.
+const (
+	ResultHealthy   ResultStatus = "healthy"
+	ResultDegraded  ResultStatus = "degraded"
+	ResultUnhealthy ResultStatus = "unhealthy"
+)
+
+// SatelliteCheckStatus is what one satellite last saw of the check.
+type SatelliteCheckStatus struct {
+	// name is the satellite's name.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+	// region is the satellite's spec.region.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Region string `json:"region,omitempty"`
+	// status is the satellite's view after the failure and success thresholds; empty until it reports.
+	// +optional
+	Status ResultStatus `json:"status,omitempty"`
+	// latencyMs is the latency of the last run, in milliseconds.
+	// +optional
+	LatencyMs int64 `json:"latencyMs,omitempty"`
+	// message says what the last run saw.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+	// lastRunAt is when the satellite ran the check last, by the satellite's clock.
+	// +optional
+	LastRunAt *metav1.Time `json:"lastRunAt,omitempty"`
+	// consecutiveFailures is how many runs in a row failed.
+	// +optional
+	ConsecutiveFailures int32 `json:"consecutiveFailures,omitempty"`
+	// consecutiveSuccesses is how many runs in a row passed.
+	// +optional
+	ConsecutiveSuccesses int32 `json:"consecutiveSuccesses,omitempty"`
+}
+
+// HealthCheckAssignmentStatus is the observed state of the check across its satellites.
+type HealthCheckAssignmentStatus struct {
+	// state aggregates the satellites' views with the quorum.
+	// +optional
+	State CheckState `json:"state,omitempty"`
+	// selectedSatellites is how many satellites the assignment selects.
+	// +optional
+	SelectedSatellites int32 `json:"selectedSatellites,omitempty"`
+	// satellites holds each selected satellite's latest view of the check.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=1024
+	Satellites []SatelliteCheckStatus `json:"satellites,omitempty"`
+	// observedGeneration is the metadata.generation this status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions are the assignment's Ready condition.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=hca,categories=checkstack
+// +kubebuilder:printcolumn:name="System",type=string,JSONPath=`.spec.system`
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.check.type`
+// +kubebuilder:printcolumn:name="Interval",type=string,JSONPath=`.spec.check.interval`
+// +kubebuilder:printcolumn:name="Satellites",type=integer,JSONPath=`.status.selectedSatellites`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// HealthCheckAssignment is one health check of one system, run by a chosen set of satellites.
+type HealthCheckAssignment struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	// spec is the check and the satellites that run it.
+	// +required
+	Spec HealthCheckAssignmentSpec `json:"spec"`
+	// status is the check's observed state.
+	// +optional
+	Status HealthCheckAssignmentStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// HealthCheckAssignmentList is a list of HealthCheckAssignments.
+type HealthCheckAssignmentList struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the HealthCheckAssignments.
+	Items []HealthCheckAssignment `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&HealthCheckAssignment{}, &HealthCheckAssignmentList{})
+}
