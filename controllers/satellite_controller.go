@@ -124,6 +124,11 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		patch := client.MergeFromWithOptions(sat.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		sat.Status = out.Status
 		if err := r.Status().Patch(ctx, sat, patch); err != nil {
+			if apierrors.IsConflict(err) {
+				// A newer Satellite exists; its watch event brings it back here.
+				log.V(1).Info("Satellite changed while reconciling; waiting for the newer version")
+				return ctrl.Result{}, nil
+			}
 			return ctrl.Result{}, fmt.Errorf("patching status of Satellite: %w", err)
 		}
 		log.V(1).Info("Updated status", "state", out.Status.State)
