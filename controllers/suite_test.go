@@ -34,8 +34,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/checkstack/satellite-operator/internal/presence"
 	"github.com/checkstack/satellite-operator/internal/controlplane"
+	"github.com/checkstack/satellite-operator/internal/presence"
 )
 
 // The suite runs the reconcilers in a real manager against a real kube-apiserver and etcd.
