@@ -16,20 +16,3 @@ limitations under the License.
 
 // Package controllers holds the reconcilers of the satellite.checkstack.io API.
 package controllers
-
-import (
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/checkstack/satellite-operator/api/v1alpha1"
-)
-
-// CacheOptions limits the manager's cache of Secrets to the token Secrets, the only ones the
-// operator reads through it, instead of every Secret of the cluster.
-func CacheOptions() cache.Options {
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelTokenSecret: "true"})},
-	}}
-}

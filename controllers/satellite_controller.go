@@ -38,9 +38,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/hub"
 	"github.com/checkstack/satellite-operator/internal/liveness"
 )
 
@@ -61,7 +63,19 @@ type HeartbeatFacts interface {
 	Events() <-chan event.TypedGenericEvent[*v1alpha1.Satellite]
 }
 
-// SatelliteReconciler keeps a Satellite's token Secret and its Online state.
+// SatelliteRegistry is the hub's side of the SatelliteReconciler: who may connect, and what
+// selects each satellite.
+type SatelliteRegistry interface {
+	// UpsertSatellite records a Satellite's credentials and selection facts.
+	UpsertSatellite(hub.SatelliteInfo)
+	// RemoveSatellite forgets a deleted Satellite and closes its session.
+	RemoveSatellite(types.NamespacedName)
+	// Relayed returns how many assignments are relayed to the satellite with this UID.
+	Relayed(types.UID) (int, bool)
+}
+
+// SatelliteReconciler keeps a Satellite's token Secret, its registration with the hub and its
+// Online state.
 type SatelliteReconciler struct {
 	client.Client
 	// APIReader reads Secrets named by spec.tokenSecretRef, which the label-selected cache
@@ -70,6 +84,7 @@ type SatelliteReconciler struct {
 	Recorder   events.EventRecorder
 	Clock      clock.PassiveClock
 	Heartbeats HeartbeatFacts
+	Registry   SatelliteRegistry
 	// DisconnectGrace is how long a cleanly disconnected satellite stays Online.
 	DisconnectGrace time.Duration
 	// ReportInterval is the least time between two writes of status.lastHeartbeatAt.
@@ -87,18 +102,30 @@ type SatelliteReconciler struct {
 func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	sat := &v1alpha1.Satellite{}
 	if err := r.Get(ctx, req.NamespacedName, sat); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Registry.RemoveSatellite(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !sat.DeletionTimestamp.IsZero() {
+		r.Registry.RemoveSatellite(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	log := logf.FromContext(ctx).WithValues("satellite", klog.KObj(sat))
 	ctx = logf.IntoContext(ctx, log)
 
-	tokenReady, err := r.reconcileToken(ctx, sat)
+	tokenReady, token, err := r.reconcileToken(ctx, sat)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	r.Registry.UpsertSatellite(hub.SatelliteInfo{
+		Key:       req.NamespacedName,
+		UID:       sat.UID,
+		Region:    sat.Spec.Region,
+		Labels:    sat.Labels,
+		TokenHash: hub.HashToken(token),
+		HasToken:  len(token) > 0,
+	})
 
 	now := r.Clock.Now()
 	in := liveness.Input{
@@ -114,6 +141,9 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		in.Facts = &facts
 	}
 	out := liveness.Evaluate(in)
+	if n, ok := r.Registry.Relayed(sat.UID); ok {
+		out.Status.Assignments = int32(n)
+	}
 	tokenReady.ObservedGeneration = sat.Generation
 	tokenReady.LastTransitionTime = metav1.NewTime(now.Truncate(time.Second))
 	meta.SetStatusCondition(&out.Status.Conditions, tokenReady)
@@ -145,8 +175,9 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
-// reconcileToken makes sure the satellite has a token and returns its TokenReady condition.
-func (r *SatelliteReconciler) reconcileToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, error) {
+// reconcileToken makes sure the satellite has a token and returns its TokenReady condition and
+// the token, which is nil when there is none.
+func (r *SatelliteReconciler) reconcileToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, []byte, error) {
 	if sat.Spec.TokenSecretRef != nil {
 		return r.reconcileProvidedToken(ctx, sat)
 	}
@@ -155,7 +186,7 @@ func (r *SatelliteReconciler) reconcileToken(ctx context.Context, sat *v1alpha1.
 
 // reconcileGeneratedToken creates the owned Secret <name>-token, and replaces its token when the
 // rotate-token annotation takes a value not handled yet.
-func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, error) {
+func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, []byte, error) {
 	log := logf.FromContext(ctx)
 	name := sat.TokenSecretName()
 	rotateTo := sat.Annotations[v1alpha1.AnnotationRotateToken]
@@ -167,7 +198,7 @@ func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *
 	case apierrors.IsNotFound(err):
 		token, err := newToken()
 		if err != nil {
-			return metav1.Condition{}, err
+			return metav1.Condition{}, nil, err
 		}
 		secret = &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{
@@ -180,31 +211,31 @@ func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *
 			Data: map[string][]byte{v1alpha1.SecretKeyToken: []byte(token), v1alpha1.SecretKeyClientID: []byte(sat.UID)},
 		}
 		if err := controllerutil.SetControllerReference(sat, secret, r.Scheme()); err != nil {
-			return metav1.Condition{}, fmt.Errorf("setting owner of token Secret: %w", err)
+			return metav1.Condition{}, nil, fmt.Errorf("setting owner of token Secret: %w", err)
 		}
 		if err := r.Create(ctx, secret); err != nil {
 			if apierrors.IsAlreadyExists(err) {
 				// It exists but is not labelled as ours, so the cache did not show it.
 				return r.secretProblem(sat, v1alpha1.ReasonSecretConflict,
-					fmt.Sprintf("Secret %s exists and is not owned by this Satellite; delete it or set spec.tokenSecretRef", name)), nil
+					fmt.Sprintf("Secret %s exists and is not owned by this Satellite; delete it or set spec.tokenSecretRef", name)), nil, nil
 			}
-			return metav1.Condition{}, fmt.Errorf("creating token Secret: %w", err)
+			return metav1.Condition{}, nil, fmt.Errorf("creating token Secret: %w", err)
 		}
 		log.Info("Generated token", "secret", klog.KObj(secret))
 		r.Recorder.Eventf(sat, secret, corev1.EventTypeNormal, v1alpha1.EventTokenGenerated, "GenerateToken",
 			"Generated a token into Secret %s", name)
-		return ready, nil
+		return ready, []byte(token), nil
 	case err != nil:
-		return metav1.Condition{}, fmt.Errorf("reading token Secret: %w", err)
+		return metav1.Condition{}, nil, fmt.Errorf("reading token Secret: %w", err)
 	}
 
 	if !metav1.IsControlledBy(secret, sat) {
 		return r.secretProblem(sat, v1alpha1.ReasonSecretConflict,
-			fmt.Sprintf("Secret %s exists and is not owned by this Satellite; delete it or set spec.tokenSecretRef", name)), nil
+			fmt.Sprintf("Secret %s exists and is not owned by this Satellite; delete it or set spec.tokenSecretRef", name)), nil, nil
 	}
 	rotate := rotateTo != "" && rotateTo != secret.Annotations[v1alpha1.AnnotationRotatedFor]
 	if !rotate && len(secret.Data[v1alpha1.SecretKeyToken]) > 0 && string(secret.Data[v1alpha1.SecretKeyClientID]) == string(sat.UID) {
-		return ready, nil
+		return ready, secret.Data[v1alpha1.SecretKeyToken], nil
 	}
 
 	updated := secret.DeepCopy()
@@ -214,7 +245,7 @@ func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *
 	if rotate || len(updated.Data[v1alpha1.SecretKeyToken]) == 0 {
 		token, err := newToken()
 		if err != nil {
-			return metav1.Condition{}, err
+			return metav1.Condition{}, nil, err
 		}
 		updated.Data[v1alpha1.SecretKeyToken] = []byte(token)
 	}
@@ -225,31 +256,31 @@ func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *
 	updated.Annotations[v1alpha1.AnnotationRotatedFor] = rotateTo
 	// Update carries the resourceVersion: a concurrent change makes it fail rather than rotate twice.
 	if err := r.Update(ctx, updated); err != nil {
-		return metav1.Condition{}, fmt.Errorf("updating token Secret: %w", err)
+		return metav1.Condition{}, nil, fmt.Errorf("updating token Secret: %w", err)
 	}
 	if rotate {
 		log.Info("Rotated token", "secret", klog.KObj(secret))
 		r.Recorder.Eventf(sat, secret, corev1.EventTypeNormal, v1alpha1.EventTokenRotated, "RotateToken",
 			"Rotated the token in Secret %s", name)
 	}
-	return ready, nil
+	return ready, updated.Data[v1alpha1.SecretKeyToken], nil
 }
 
 // reconcileProvidedToken checks the Secret named by spec.tokenSecretRef and labels it, so that
 // the manager's label-selected cache (and so the hub) sees it.
-func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, error) {
+func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, []byte, error) {
 	name := sat.TokenSecretName()
 	secret := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: name}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
 			return r.secretProblem(sat, v1alpha1.ReasonSecretNotFound,
-				fmt.Sprintf("Secret %s named by spec.tokenSecretRef does not exist", name)), nil
+				fmt.Sprintf("Secret %s named by spec.tokenSecretRef does not exist", name)), nil, nil
 		}
-		return metav1.Condition{}, fmt.Errorf("reading Secret named by spec.tokenSecretRef: %w", err)
+		return metav1.Condition{}, nil, fmt.Errorf("reading Secret named by spec.tokenSecretRef: %w", err)
 	}
 	if len(secret.Data[v1alpha1.SecretKeyToken]) == 0 {
 		return r.secretProblem(sat, v1alpha1.ReasonSecretInvalid,
-			fmt.Sprintf("Secret %s named by spec.tokenSecretRef has no key %q", name, v1alpha1.SecretKeyToken)), nil
+			fmt.Sprintf("Secret %s named by spec.tokenSecretRef has no key %q", name, v1alpha1.SecretKeyToken)), nil, nil
 	}
 	if secret.Labels[v1alpha1.LabelTokenSecret] != "true" {
 		patch := client.MergeFrom(secret.DeepCopy())
@@ -258,10 +289,10 @@ func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v
 		}
 		secret.Labels[v1alpha1.LabelTokenSecret] = "true"
 		if err := r.Patch(ctx, secret, patch); err != nil {
-			return metav1.Condition{}, fmt.Errorf("labelling Secret named by spec.tokenSecretRef: %w", err)
+			return metav1.Condition{}, nil, fmt.Errorf("labelling Secret named by spec.tokenSecretRef: %w", err)
 		}
 	}
-	return condition(metav1.ConditionTrue, v1alpha1.ReasonTokenProvided, fmt.Sprintf("The token is in Secret %s", name)), nil
+	return condition(metav1.ConditionTrue, v1alpha1.ReasonTokenProvided, fmt.Sprintf("The token is in Secret %s", name)), secret.Data[v1alpha1.SecretKeyToken], nil
 }
 
 // secretProblem returns a false TokenReady condition, and announces it when it is new.
@@ -285,13 +316,40 @@ func newToken() (string, error) {
 	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// SetupWithManager registers the reconciler: it watches Satellites, their token Secrets and the
-// hub's connect and disconnect facts.
-func (r *SatelliteReconciler) SetupWithManager(mgr ctrl.Manager) error {
+// tokenSecretRefIndex indexes Satellites by the Secret their spec.tokenSecretRef names.
+const tokenSecretRefIndex = "spec.tokenSecretRef.name"
+
+// SetupWithManager registers the reconciler: it watches Satellites, their generated and provided
+// token Secrets, and the hub's connect and disconnect facts.
+func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Satellite{}, tokenSecretRefIndex, func(obj client.Object) []string {
+		if ref := obj.(*v1alpha1.Satellite).Spec.TokenSecretRef; ref != nil {
+			return []string{ref.Name}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("indexing Satellites by token Secret: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Satellite{}).
 		Owns(&corev1.Secret{}).
+		// A provided token Secret is labelled (so cached) on the first reconcile; its changes,
+		// such as a rotation by its owner, then reach the hub through here.
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.satellitesUsingSecret)).
 		WatchesRawSource(source.Channel(r.Heartbeats.Events(), &handler.TypedEnqueueRequestForObject[*v1alpha1.Satellite]{})).
 		Named("satellite").
 		Complete(r)
+}
+
+func (r *SatelliteReconciler) satellitesUsingSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+	list := &v1alpha1.SatelliteList{}
+	if err := r.List(ctx, list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{tokenSecretRefIndex: obj.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing Satellites for a token Secret")
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, s := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&s)})
+	}
+	return reqs
 }

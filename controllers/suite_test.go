@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package controllers_test
 
 import (
 	"context"
@@ -25,26 +25,21 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/checkstack/satellite-operator/internal/controlplane"
+	"github.com/checkstack/satellite-operator/internal/operator"
 	"github.com/checkstack/satellite-operator/internal/presence"
 )
 
-// The suite runs the reconcilers in a real manager against a real kube-apiserver and etcd.
+// The suite runs the operator's manager, wired as cmd/manager wires it, against a real
+// kube-apiserver and etcd.
 var (
-	cfg       *rest.Config
+	running   *controlplane.Running
 	k8sClient client.Client
-	testEnv   *envtest.Environment
 	tracker   *presence.Tracker
-	cancel    context.CancelFunc
 )
 
 // disconnectGrace is short so that the clean-disconnect path is seen within a test.
@@ -62,48 +57,15 @@ var _ = BeforeSuite(func() {
 	SetDefaultConsistentlyDuration(300 * time.Millisecond)
 
 	var err error
-	testEnv, err = controlplane.New()
+	running, err = controlplane.StartOperator(operator.Config{DisconnectGrace: disconnectGrace, StatusReportInterval: time.Minute})
 	Expect(err).NotTo(HaveOccurred())
-	cfg, err = testEnv.Start()
-	Expect(err).NotTo(HaveOccurred())
-
-	scheme := controlplane.Scheme()
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
-	Expect(err).NotTo(HaveOccurred())
-
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  CacheOptions(),
-	})
-	Expect(err).NotTo(HaveOccurred())
-	clk := clock.RealClock{}
-	tracker = presence.NewTracker(clk)
-	Expect((&SatelliteReconciler{
-		Client:          mgr.GetClient(),
-		APIReader:       mgr.GetAPIReader(),
-		Recorder:        mgr.GetEventRecorder("satellite-operator"),
-		Clock:           clk,
-		Heartbeats:      tracker,
-		DisconnectGrace: disconnectGrace,
-		ReportInterval:  time.Minute,
-	}).SetupWithManager(mgr)).To(Succeed())
-
-	var ctx context.Context
-	ctx, cancel = context.WithCancel(context.Background())
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	k8sClient = running.Client
+	tracker = running.Operator.Tracker
 })
 
 var _ = AfterSuite(func() {
-	if cancel != nil {
-		cancel()
-	}
-	if testEnv != nil {
-		Expect(testEnv.Stop()).To(Succeed())
+	if running != nil {
+		Expect(running.Stop()).To(Succeed())
 	}
 })
 

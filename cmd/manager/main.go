@@ -15,48 +15,47 @@ limitations under the License.
 */
 
 // Command manager runs the satellite-operator: the Satellite and HealthCheckAssignment
-// controllers and, on the leader, the satellites' WebSocket endpoint.
+// controllers and the satellites' WebSocket endpoint, served by the leader.
 package main
 
 import (
+	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
-	"github.com/checkstack/satellite-operator/controllers"
-	"github.com/checkstack/satellite-operator/internal/presence"
+	"github.com/checkstack/satellite-operator/internal/operator"
 )
 
 type options struct {
-	metricsAddr          string
-	probeAddr            string
-	leaderElect          bool
-	leaderElectionNS     string
-	heartbeatInterval    time.Duration
-	statusReportInterval time.Duration
-	disconnectGrace      time.Duration
+	metricsAddr      string
+	probeAddr        string
+	leaderElect      bool
+	leaderElectionNS string
+	operator         operator.Config
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus /metrics endpoint; 0 disables it.")
-	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
-	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so that only one replica serves satellites and reconciles.")
+	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes; /readyz fails on standbys.")
+	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so that one replica serves satellites and reconciles while the others stand by.")
 	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader Lease; defaults to the manager's own namespace.")
-	flag.DurationVar(&o.heartbeatInterval, "heartbeat-interval", 15*time.Second, "How often satellites send heartbeats.")
-	flag.DurationVar(&o.statusReportInterval, "status-report-interval", 60*time.Second, "Least time between two writes of a Satellite's status.lastHeartbeatAt.")
-	flag.DurationVar(&o.disconnectGrace, "disconnect-grace", 0, "How long a cleanly disconnected satellite stays Online; 0 means one heartbeat interval.")
+	flag.StringVar(&o.operator.Hub.Addr, "satellite-bind-address", ":8090", "Address of the satellites' WebSocket endpoint /api/ws/satellite.")
+	flag.StringVar(&o.operator.Hub.TLSCertFile, "tls-cert-file", "", "Certificate of the satellites' endpoint; with --tls-key-file it serves wss.")
+	flag.StringVar(&o.operator.Hub.TLSKeyFile, "tls-key-file", "", "Private key of the satellites' endpoint.")
+	flag.DurationVar(&o.operator.Hub.HeartbeatInterval, "heartbeat-interval", 15*time.Second, "How often satellites send heartbeats; sent to them on authentication.")
+	flag.DurationVar(&o.operator.StatusReportInterval, "status-report-interval", 60*time.Second, "Least time between two writes of a Satellite's lastHeartbeatAt, or of an assignment's status for results that change no state.")
+	flag.DurationVar(&o.operator.DisconnectGrace, "disconnect-grace", 0, "How long a cleanly disconnected satellite stays Online; 0 means one heartbeat interval.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -69,11 +68,11 @@ func main() {
 }
 
 func run(o options) error {
-	if o.heartbeatInterval <= 0 || o.statusReportInterval <= 0 || o.disconnectGrace < 0 {
-		return fmt.Errorf("--heartbeat-interval and --status-report-interval must be positive, --disconnect-grace not negative")
+	if o.operator.Hub.HeartbeatInterval <= 0 || o.operator.StatusReportInterval <= 0 || o.operator.DisconnectGrace < 0 {
+		return errors.New("--heartbeat-interval and --status-report-interval must be positive, --disconnect-grace not negative")
 	}
-	if o.disconnectGrace == 0 {
-		o.disconnectGrace = o.heartbeatInterval
+	if (o.operator.Hub.TLSCertFile == "") != (o.operator.Hub.TLSKeyFile == "") {
+		return errors.New("--tls-cert-file and --tls-key-file go together")
 	}
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -86,34 +85,20 @@ func run(o options) error {
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "satellite-operator.checkstack.io",
 		LeaderElectionNamespace: o.leaderElectionNS,
-		// Followers stop at once when they lose the Lease, so a new leader takes over quickly.
+		// A leader that stops hands the Lease over at once, so satellites reconnect quickly.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controllers.CacheOptions(),
+		Cache:                         operator.CacheOptions(),
 	})
 	if err != nil {
-		return fmt.Errorf("creating manager: %w", err)
+		return err
 	}
-
-	clk := clock.RealClock{}
-	tracker := presence.NewTracker(clk)
-	if err := (&controllers.SatelliteReconciler{
-		Client:          mgr.GetClient(),
-		APIReader:       mgr.GetAPIReader(),
-		Recorder:        mgr.GetEventRecorder("satellite-operator"),
-		Clock:           clk,
-		Heartbeats:      tracker,
-		DisconnectGrace: o.disconnectGrace,
-		ReportInterval:  o.statusReportInterval,
-	}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up Satellite controller: %w", err)
+	ctx := ctrl.SetupSignalHandler()
+	if _, err := operator.Setup(ctx, mgr, o.operator); err != nil {
+		return err
 	}
-
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return fmt.Errorf("adding health check: %w", err)
-	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		return fmt.Errorf("adding ready check: %w", err)
+		return err
 	}
 	ctrl.Log.Info("Starting manager")
-	return mgr.Start(ctrl.SetupSignalHandler())
+	return mgr.Start(ctx)
 }

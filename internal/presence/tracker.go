@@ -105,7 +105,7 @@ func (t *Tracker) Connected(key types.NamespacedName, uid types.UID, version str
 		Version:        version,
 	}}
 	t.mu.Unlock()
-	t.wake(key)
+	t.Wake(key)
 	return s
 }
 
@@ -126,7 +126,7 @@ func (t *Tracker) Heartbeat(uid types.UID, s Session, version string) {
 	key := e.key
 	t.mu.Unlock()
 	if changed {
-		t.wake(key)
+		t.Wake(key)
 	}
 }
 
@@ -146,7 +146,7 @@ func (t *Tracker) Disconnected(uid types.UID, s Session, clean bool) {
 	}
 	key := e.key
 	t.mu.Unlock()
-	t.wake(key)
+	t.Wake(key)
 }
 
 // Forget drops what is known of a deleted satellite.
@@ -156,9 +156,10 @@ func (t *Tracker) Forget(uid types.UID) {
 	delete(t.satellites, uid)
 }
 
-// wake asks for a reconcile of the satellite. It is called without the lock held: the channel
-// is drained by the controller, and a full buffer must not stall other callers.
-func (t *Tracker) wake(key types.NamespacedName) {
+// Wake asks for a reconcile of the satellite, for a change the Tracker does not see itself (the
+// number of assignments relayed to it). It must be called without locks held: the channel is
+// drained by the controller, and a full buffer blocks the caller.
+func (t *Tracker) Wake(key types.NamespacedName) {
 	t.events <- event.TypedGenericEvent[*v1alpha1.Satellite]{
 		Object: &v1alpha1.Satellite{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}},
 	}

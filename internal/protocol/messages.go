@@ -78,61 +78,82 @@ type Authenticate struct {
 
 // Heartbeat tells the manager the satellite is alive.
 type Heartbeat struct {
-	Version       string  `json:"version"`
+	// Version is the agent's version, shown in the Satellite's status; at most MaxVersionBytes.
+	Version string `json:"version"`
+	// UptimeSeconds is how long the agent has run, in seconds; not negative.
 	UptimeSeconds float64 `json:"uptimeSeconds"`
 }
 
 // Result is the outcome of one run of an assigned check.
 type Result struct {
 	// ID identifies the result so the manager can acknowledge it and drop a resent duplicate (ours).
-	ID         string                `json:"id,omitempty"`
-	ConfigID   string                `json:"configId"`
-	SystemID   string                `json:"systemId"`
-	Status     v1alpha1.ResultStatus `json:"status"`
-	LatencyMs  *float64              `json:"latencyMs,omitempty"`
-	Result     *ResultDetail         `json:"result,omitempty"`
-	ExecutedAt time.Time             `json:"executedAt"`
+	ID string `json:"id,omitempty"`
+	// ConfigID is the Assignment's ConfigID the result is for.
+	ConfigID string `json:"configId"`
+	// SystemID is the Assignment's SystemID.
+	SystemID string `json:"systemId"`
+	// Status is healthy, degraded or unhealthy.
+	Status v1alpha1.ResultStatus `json:"status"`
+	// LatencyMs is how long the run took, in milliseconds; not negative.
+	LatencyMs *float64 `json:"latencyMs,omitempty"`
+	// Result is Checkstack's detail of the run, optional.
+	Result *ResultDetail `json:"result,omitempty"`
+	// ExecutedAt is when the run started; RFC 3339 on the wire.
+	ExecutedAt time.Time `json:"executedAt"`
 }
 
 // ResultDetail is Checkstack's detailed result of a run.
 type ResultDetail struct {
-	Status    v1alpha1.ResultStatus `json:"status"`
-	LatencyMs float64               `json:"latencyMs"`
-	Message   string                `json:"message,omitempty"`
-	Metadata  map[string]any        `json:"metadata"`
+	// Status is healthy, degraded or unhealthy.
+	Status v1alpha1.ResultStatus `json:"status"`
+	// LatencyMs is how long the run took, in milliseconds; not negative.
+	LatencyMs float64 `json:"latencyMs"`
+	// Message is a human-readable outcome, such as "200 OK"; at most MaxMessageBytes.
+	Message string `json:"message,omitempty"`
+	// Metadata is whatever the probe reports; at most MaxMetadataKeys keys, nil encodes as {}.
+	Metadata map[string]any `json:"metadata"`
 }
 
 // StrategyError reports a check type the satellite cannot run.
 type StrategyError struct {
+	// StrategyID is the check type that cannot run.
 	StrategyID string `json:"strategyId"`
-	Message    string `json:"message"`
+	// Message says why; at most MaxMessageBytes.
+	Message string `json:"message"`
 }
 
 // Authenticated accepts the satellite and hands it its assignments.
 type Authenticated struct {
-	SatelliteID string       `json:"satelliteId"`
+	// SatelliteID is the Satellite's metadata.uid.
+	SatelliteID string `json:"satelliteId"`
+	// Assignments are the checks the satellite must run; at most MaxAssignments, nil encodes as [].
 	Assignments []Assignment `json:"assignments"`
-	// HeartbeatIntervalSeconds is how often the satellite must send heartbeats (ours).
+	// HeartbeatIntervalSeconds is how often the satellite must send heartbeats (ours); 0 leaves
+	// Checkstack's 15 s.
 	HeartbeatIntervalSeconds int `json:"heartbeatIntervalSeconds,omitempty"`
 }
 
 // AuthFailed refuses the satellite; the manager closes with CloseAuthFailed after it.
 type AuthFailed struct {
+	// Reason says why, without repeating the credentials; at most MaxMessageBytes.
 	Reason string `json:"reason"`
 }
 
 // ConfigUpdated replaces the satellite's whole list of assignments.
 type ConfigUpdated struct {
+	// Assignments are all the checks the satellite must run now; at most MaxAssignments.
 	Assignments []Assignment `json:"assignments"`
 }
 
 // Shutdown announces that the manager closes the connection, and why.
 type Shutdown struct {
+	// Reason is one of the Shutdown* constants, or another short text.
 	Reason string `json:"reason"`
 }
 
 // ResultAck acknowledges processed results by ID (ours).
 type ResultAck struct {
+	// IDs are the Result IDs processed; at most MaxAckIDs per frame, nil encodes as [].
 	IDs []string `json:"ids"`
 }
 
@@ -145,8 +166,9 @@ type Assignment struct {
 	// StrategyID is the check type.
 	StrategyID string `json:"strategyId"`
 	// Config holds the check's settings; for our manager it is a CheckConfig.
-	Config          json.RawMessage `json:"config"`
-	IntervalSeconds int             `json:"intervalSeconds"`
+	Config json.RawMessage `json:"config"`
+	// IntervalSeconds is how often to run the check, in seconds, 1 to MaxIntervalSeconds.
+	IntervalSeconds int `json:"intervalSeconds"`
 }
 
 // CheckConfig is the Config of an assignment relayed by our manager: the HealthCheckAssignment's

@@ -1,0 +1,45 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Condition types of a HealthCheckAssignment.
+const (
+	// ConditionReady is True while the check is relayed to its satellites.
+	ConditionReady = "Ready"
+)
+
+// Condition reasons of a HealthCheckAssignment.
+const (
+	// ReasonRelayed means the check is relayed to the selected satellites.
+	ReasonRelayed = "Relayed"
+	// ReasonPaused means spec.paused stops the check.
+	ReasonPaused = "Paused"
+	// ReasonInvalidSelector means spec.satelliteSelector cannot be compiled.
+	ReasonInvalidSelector = "InvalidSelector"
+	// ReasonSecretUnavailable means a Secret key the check refers to cannot be read.
+	ReasonSecretUnavailable = "SecretUnavailable"
+)
+
+// Event reasons emitted for a HealthCheckAssignment, each on a change of its aggregate state.
+const (
+	// EventCheckUnhealthy (Warning): at least quorum satellites see the check failing.
+	EventCheckUnhealthy = "CheckUnhealthy"
+	// EventCheckDegraded (Warning): some satellites see the check failing or slow.
+	EventCheckDegraded = "CheckDegraded"
+	// EventCheckRecovered (Normal): every reporting satellite sees the check healthy again.
+	EventCheckRecovered = "CheckRecovered"
+)

@@ -1,0 +1,108 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/checkstack/satellite-operator/internal/operator"
+)
+
+// Running is a control plane with the operator's manager running against it, for the suites
+// that test the reconcilers and the hub together.
+type Running struct {
+	Env      *envtest.Environment
+	Config   *rest.Config
+	Client   client.Client
+	Operator *operator.Operator
+	// HubAddr is host:port of the satellites' endpoint.
+	HubAddr string
+
+	cancel  context.CancelFunc
+	stopped chan error
+}
+
+// StartOperator starts a control plane and the manager with cfg. The hub listens on a free
+// loopback port unless cfg says otherwise.
+func StartOperator(cfg operator.Config) (*Running, error) {
+	env, err := New()
+	if err != nil {
+		return nil, err
+	}
+	restCfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting the control plane: %w", err)
+	}
+	r := &Running{Env: env, Config: restCfg, stopped: make(chan error, 1)}
+	if err := r.start(cfg); err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Running) start(cfg operator.Config) error {
+	scheme := Scheme()
+	var err error
+	if r.Client, err = client.New(r.Config, client.Options{Scheme: scheme}); err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(r.Config, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  operator.CacheOptions(),
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.Hub.Addr == "" {
+		cfg.Hub.Addr = "127.0.0.1:0"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	if r.Operator, err = operator.Setup(ctx, mgr, cfg); err != nil {
+		cancel()
+		return err
+	}
+	go func() { r.stopped <- mgr.Start(ctx) }()
+	waitCtx, done := context.WithTimeout(ctx, 30*time.Second)
+	defer done()
+	if r.HubAddr, err = r.Operator.Hub.Addr(waitCtx); err != nil {
+		cancel()
+		return fmt.Errorf("waiting for the hub to listen: %w", err)
+	}
+	return nil
+}
+
+// Stop stops the manager and the control plane.
+func (r *Running) Stop() error {
+	r.cancel()
+	mgrErr := <-r.stopped
+	if err := r.Env.Stop(); err != nil {
+		return err
+	}
+	return mgrErr
+}

@@ -1,0 +1,207 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// closeTryAgainLater is the close code a standby sends: only the leader serves satellites.
+const closeTryAgainLater = 1013
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  4096,
+	WriteBufferSize: 4096,
+	// Satellites are not browsers and authenticate with a token; the Origin header says nothing.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// NeedLeaderElection is false: standbys listen too, and turn satellites away with 1013 until
+// they lead, so that a failover needs no new listener.
+func (h *Hub) NeedLeaderElection() bool { return false }
+
+// Start serves the endpoint until ctx is done, then closes every session with 1001.
+func (h *Hub) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", h.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", h.opts.Addr, err)
+	}
+	h.addr <- ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle(protocol.Path, h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		h.log.Info("Serving satellites", "address", ln.Addr().String(), "path", protocol.Path, "tls", h.opts.TLSCertFile != "")
+		if h.opts.TLSCertFile != "" {
+			errc <- srv.ServeTLS(ln, h.opts.TLSCertFile, h.opts.TLSKeyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving satellites: %w", err)
+	case <-ctx.Done():
+	}
+	h.closeAll(websocket.CloseGoingAway, protocol.ShutdownGoingAway)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Hijacked WebSocket connections are not tracked by Shutdown; closeAll ended them.
+	return srv.Shutdown(shutdownCtx)
+}
+
+// Addr returns the address the endpoint listens on, once it does.
+func (h *Hub) Addr(ctx context.Context) (string, error) {
+	select {
+	case a := <-h.addr:
+		h.addr <- a
+		return a, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// ReadyCheck fails until this manager leads, so that a Service routes satellites to the leader.
+func (h *Hub) ReadyCheck(*http.Request) error {
+	if !h.leading() {
+		return errors.New("not the leader")
+	}
+	return nil
+}
+
+func (h *Hub) leading() bool {
+	if h.elected == nil {
+		return true
+	}
+	select {
+	case <-h.elected:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *Hub) closeAll(code int, reason string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.sessions {
+		s.closeWith(code, reason, &protocol.Shutdown{Reason: reason})
+	}
+}
+
+// ServeHTTP upgrades a satellite's connection and runs its session.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.handshakes.Allow() {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many connection attempts; retry later", http.StatusServiceUnavailable)
+		return
+	}
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader answered the client already
+	}
+	conn.SetReadLimit(h.opts.ReadLimit)
+	s := &session{
+		hub:      h,
+		conn:     conn,
+		send:     make(chan []byte, h.opts.SendQueue),
+		done:     make(chan struct{}),
+		finished: make(chan struct{}),
+		limiter:  rate.NewLimiter(h.opts.MessageRate, h.opts.MessageBurst),
+		log:      h.log.WithValues("remote", r.RemoteAddr),
+	}
+	h.mu.Lock()
+	h.sessions[s] = struct{}{}
+	h.mu.Unlock()
+	go s.writePump()
+	s.run(bearerToken(r))
+}
+
+func bearerToken(r *http.Request) string {
+	const prefix = "Bearer "
+	auth := r.Header.Get("Authorization")
+	if len(auth) > len(prefix) && strings.EqualFold(auth[:len(prefix)], prefix) {
+		return strings.TrimSpace(auth[len(prefix):])
+	}
+	return ""
+}
+
+// authenticate checks a presented token, by client ID or, for a bearer token, by hash alone.
+// On success it makes s the satellite's session, replacing an older one, records the connect and
+// queues authenticated, all under the lock so that no config_updated can overtake it.
+func (h *Hub) authenticate(s *session, clientID, token string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var sat *satellite
+	if clientID == "" {
+		if uid, ok := h.byHash[HashToken([]byte(token))]; ok {
+			sat = h.satellites[uid]
+		}
+	} else {
+		candidate := h.satellites[types.UID(clientID)]
+		want := decoyHash
+		if candidate != nil && candidate.hasToken {
+			want = candidate.hash
+		}
+		if tokenMatches(want, token) && candidate != nil && candidate.hasToken {
+			sat = candidate
+		}
+	}
+	if sat == nil {
+		return false
+	}
+	if old := sat.session; old != nil {
+		h.log.Info("Replacing the satellite's older session", "satellite", sat.key)
+		old.closeWith(protocol.CloseReplaced, "replaced by a newer connection", &protocol.Shutdown{Reason: protocol.ShutdownReplaced})
+	}
+	sat.session = s
+	s.sat = sat
+	s.presence = h.tracker.Connected(sat.key, sat.uid, "")
+	s.sendMessage(&protocol.Authenticated{
+		SatelliteID:              string(sat.uid),
+		Assignments:              sat.relayed,
+		HeartbeatIntervalSeconds: int(h.opts.HeartbeatInterval / time.Second),
+	})
+	h.metrics.connected.WithLabelValues(sat.key.Namespace, sat.key.Name, sat.region).Set(1)
+	return true
+}
+
+// ended unregisters a closed session.
+func (h *Hub) ended(s *session) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.sessions, s)
+	if s.sat != nil && s.sat.session == s {
+		s.sat.session = nil
+		if _, live := h.satellites[s.sat.uid]; live {
+			h.metrics.connected.WithLabelValues(s.sat.key.Namespace, s.sat.key.Name, s.sat.region).Set(0)
+		}
+	}
+}

@@ -1,0 +1,237 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package hub
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/checkstack/satellite-operator/internal/presence"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// closeGrace is how long the writer waits, after its close frame, for the peer's close before
+// it drops the connection; closing at once could reset the socket before the frame is read.
+const closeGrace = time.Second
+
+// maxCloseReason is the room for a reason in a close frame (125 bytes less the code).
+const maxCloseReason = 123
+
+// session is one WebSocket connection, as in gorilla's chat example: run reads in the handler's
+// goroutine, writePump is the only writer, and a bounded queue between them means a slow
+// satellite is disconnected instead of blocking anyone.
+type session struct {
+	hub      *Hub
+	conn     *websocket.Conn
+	send     chan []byte
+	limiter  *rate.Limiter
+	log      logr.Logger
+	done     chan struct{} // closed when the session is to end
+	finished chan struct{} // closed when the reader has ended
+
+	closeOnce sync.Once
+	closeCode int    // the code of a close the hub started; 0 when the peer or network ended it
+	closeText string // its reason
+	final     []byte // a frame (shutdown, auth_failed) written before the close frame
+
+	// Set under hub.mu when the session authenticates.
+	sat      *satellite
+	presence presence.Session
+}
+
+// closeWith ends the session: the writer sends final, then a close frame with code and reason.
+// It never blocks and may be called with hub.mu held.
+func (s *session) closeWith(code int, reason string, final protocol.Message) {
+	s.closeOnce.Do(func() {
+		if len(reason) > maxCloseReason {
+			reason = reason[:maxCloseReason]
+		}
+		s.closeCode, s.closeText = code, reason
+		if final != nil {
+			s.final, _ = protocol.Encode(final)
+		}
+		close(s.done)
+	})
+}
+
+// sendMessage queues a frame for the writer. A full queue means the satellite does not read:
+// it is disconnected rather than allowed to hold memory or block the caller.
+func (s *session) sendMessage(m protocol.Message) {
+	data, err := protocol.Encode(m)
+	if err != nil {
+		s.log.Error(err, "Encoding a frame", "type", m.MessageType())
+		return
+	}
+	select {
+	case s.send <- data:
+	default:
+		s.closeWith(websocket.ClosePolicyViolation, "send queue full: the satellite reads too slowly", nil)
+	}
+}
+
+// run authenticates the session, then reads its frames until it ends.
+func (s *session) run(bearer string) {
+	var readErr error
+	defer func() { s.finish(readErr) }()
+	if !s.hub.leading() {
+		s.closeWith(closeTryAgainLater, "not the leader; try again later", nil)
+		return
+	}
+	if !s.authenticate(bearer) {
+		return
+	}
+	opts := &s.hub.opts
+	extend := func() error { return s.conn.SetReadDeadline(time.Now().Add(opts.PongWait)) }
+	_ = extend()
+	s.conn.SetPongHandler(func(string) error { return extend() })
+	for {
+		kind, data, err := s.conn.ReadMessage()
+		if err != nil {
+			readErr = err
+			return
+		}
+		_ = extend()
+		if !s.limiter.Allow() {
+			s.closeWith(websocket.ClosePolicyViolation, "message rate limit exceeded", nil)
+			return
+		}
+		if kind != websocket.TextMessage {
+			s.closeWith(websocket.CloseUnsupportedData, "only JSON text frames are accepted", nil)
+			return
+		}
+		msg, err := protocol.DecodeFromSatellite(data)
+		if err != nil {
+			s.log.Info("Closing session: bad frame", "error", err.Error())
+			s.closeWith(websocket.ClosePolicyViolation, err.Error(), nil)
+			return
+		}
+		switch m := msg.(type) {
+		case *protocol.Heartbeat:
+			s.hub.tracker.Heartbeat(s.sat.uid, s.presence, m.Version)
+		case *protocol.Result:
+			status := s.hub.ingest(s.sat, m)
+			s.hub.metrics.results.WithLabelValues(status).Inc()
+			if m.ID != "" {
+				// Rejected and duplicate results are acknowledged too: resending cannot help.
+				s.sendMessage(&protocol.ResultAck{IDs: []string{m.ID}})
+			}
+		case *protocol.StrategyError:
+			s.log.Info("Satellite cannot run a check type", "strategy", m.StrategyID, "message", m.Message)
+		case *protocol.Authenticate:
+			s.closeWith(websocket.ClosePolicyViolation, "already authenticated", nil)
+			return
+		}
+	}
+}
+
+// authenticate takes the token from the upgrade or from the first frame, within the pre-auth
+// timeout, and answers authenticated or auth_failed.
+func (s *session) authenticate(bearer string) bool {
+	clientID, token := "", bearer
+	if bearer == "" {
+		_ = s.conn.SetReadDeadline(time.Now().Add(s.hub.opts.PreAuthTimeout))
+		_, data, err := s.conn.ReadMessage()
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			s.closeWith(protocol.CloseAuthTimeout, "no authentication within the timeout", nil)
+			return false
+		case err != nil:
+			return false // gorilla answered a too-big frame with 1009 already
+		}
+		msg, err := protocol.DecodeFromSatellite(data)
+		if err != nil {
+			s.closeWith(websocket.ClosePolicyViolation, err.Error(), &protocol.AuthFailed{Reason: err.Error()})
+			return false
+		}
+		auth, ok := msg.(*protocol.Authenticate)
+		if !ok {
+			const reason = "the first frame must be authenticate"
+			s.closeWith(websocket.ClosePolicyViolation, reason, &protocol.AuthFailed{Reason: reason})
+			return false
+		}
+		clientID, token = auth.ClientID, auth.Token
+	}
+	if !s.hub.authenticate(s, clientID, token) {
+		// The client ID is the Satellite's UID, not a secret; the token is never logged.
+		s.log.Info("Authentication failed", "clientId", clientID)
+		s.closeWith(protocol.CloseAuthFailed, "authentication failed", &protocol.AuthFailed{Reason: "invalid credentials"})
+		return false
+	}
+	s.log = s.log.WithValues("satellite", s.sat.key)
+	s.log.Info("Satellite authenticated")
+	return true
+}
+
+// finish records the end of the session.
+func (s *session) finish(readErr error) {
+	s.closeWith(0, "", nil)
+	clean := s.closeCode != 0 || websocket.IsCloseError(readErr, websocket.CloseNormalClosure, websocket.CloseGoingAway)
+	if s.sat != nil {
+		s.hub.tracker.Disconnected(s.sat.uid, s.presence, clean)
+		s.log.Info("Satellite disconnected", "clean", clean, "code", s.closeCode)
+	}
+	s.hub.ended(s)
+	close(s.finished)
+}
+
+// writePump is the connection's only writer. It pings at 9/10 of the pong wait so a silent peer
+// is noticed, and on close writes the final frame and the close frame.
+func (s *session) writePump() {
+	opts := &s.hub.opts
+	ping := time.NewTicker(opts.PongWait * 9 / 10)
+	defer func() {
+		ping.Stop()
+		_ = s.conn.Close()
+	}()
+	write := func(kind int, data []byte) error {
+		_ = s.conn.SetWriteDeadline(time.Now().Add(opts.WriteWait))
+		return s.conn.WriteMessage(kind, data)
+	}
+	for {
+		select {
+		case data := <-s.send:
+			if err := write(websocket.TextMessage, data); err != nil {
+				s.closeWith(0, "", nil)
+				return
+			}
+		case <-ping.C:
+			if err := write(websocket.PingMessage, nil); err != nil {
+				s.closeWith(0, "", nil)
+				return
+			}
+		case <-s.done:
+			if s.closeCode != 0 {
+				if s.final != nil {
+					_ = write(websocket.TextMessage, s.final)
+				}
+				_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(s.closeCode, s.closeText))
+			}
+			select {
+			case <-s.finished:
+			case <-time.After(closeGrace):
+			}
+			return
+		}
+	}
+}

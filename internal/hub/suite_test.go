@@ -1,0 +1,306 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package hub_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/controlplane"
+	"github.com/checkstack/satellite-operator/internal/hub"
+	"github.com/checkstack/satellite-operator/internal/operator"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// The suite runs the whole manager against a real kube-apiserver and etcd, and talks to its
+// endpoint with a real gorilla client, as a satellite written from DESIGN.md section 4 would.
+var (
+	running   *controlplane.Running
+	k8sClient client.Client
+	logs      = &syncBuffer{}
+)
+
+const (
+	preAuthTimeout = time.Second
+	reportInterval = 2 * time.Second
+	messageBurst   = 40
+)
+
+func TestHub(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Hub Suite")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, logs)), zap.UseDevMode(true)))
+	SetDefaultEventuallyTimeout(10 * time.Second)
+	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
+	SetDefaultConsistentlyDuration(300 * time.Millisecond)
+
+	var err error
+	running, err = controlplane.StartOperator(operator.Config{
+		Hub: hub.Options{
+			HeartbeatInterval: time.Second,
+			PreAuthTimeout:    preAuthTimeout,
+			MessageRate:       20,
+			MessageBurst:      messageBurst,
+		},
+		DisconnectGrace:      time.Second,
+		StatusReportInterval: reportInterval,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient = running.Client
+})
+
+var _ = AfterSuite(func() {
+	if running != nil {
+		Expect(running.Stop()).To(Succeed())
+	}
+})
+
+// syncBuffer collects the manager's logs, to prove no token is ever written there.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newNamespace(ctx context.Context) string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "hub-"}}
+	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
+
+// satellite is a test satellite: the object and the credentials a user would hand its agent.
+type satellite struct {
+	obj      *v1alpha1.Satellite
+	clientID string
+	token    string
+}
+
+func createSatellite(ctx context.Context, ns, name, region string, labels map[string]string) *satellite {
+	obj := &v1alpha1.Satellite{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
+		Spec:       v1alpha1.SatelliteSpec{Region: region, OfflineThresholdSeconds: ptr.To[int32](5)},
+	}
+	Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+	secret := &corev1.Secret{}
+	Eventually(func() error {
+		return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name + "-token"}, secret)
+	}).Should(Succeed())
+	s := &satellite{obj: obj, clientID: string(secret.Data[v1alpha1.SecretKeyClientID]), token: string(secret.Data[v1alpha1.SecretKeyToken])}
+	// The hub learns the token from the same reconcile that wrote the status.
+	Eventually(func() v1alpha1.SatelliteState { return getSatellite(ctx, s).Status.State }).Should(Equal(v1alpha1.SatelliteOffline))
+	return s
+}
+
+func getSatellite(ctx context.Context, s *satellite) *v1alpha1.Satellite {
+	got := &v1alpha1.Satellite{}
+	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.obj), got)).To(Succeed())
+	return got
+}
+
+// conn is a satellite's connection as the test sees it.
+type conn struct {
+	ws *websocket.Conn
+}
+
+func endpoint() string { return "ws://" + running.HubAddr + protocol.Path }
+
+func dial(header http.Header) *conn {
+	ws, resp, err := websocket.DefaultDialer.Dial(endpoint(), header)
+	Expect(err).NotTo(HaveOccurred())
+	_ = resp.Body.Close()
+	return &conn{ws: ws}
+}
+
+// connect dials and authenticates with the first frame, and returns the authenticated frame.
+func connect(s *satellite) (*conn, *protocol.Authenticated) {
+	c := dial(nil)
+	c.send(&protocol.Authenticate{ClientID: s.clientID, Token: s.token})
+	auth, ok := c.next().(*protocol.Authenticated)
+	Expect(ok).To(BeTrue(), "the first frame after authenticate is authenticated")
+	return c, auth
+}
+
+func (c *conn) send(m protocol.Message) {
+	data, err := protocol.Encode(m)
+	Expect(err).NotTo(HaveOccurred())
+	c.sendRaw(data)
+}
+
+func (c *conn) sendRaw(data []byte) {
+	Expect(c.ws.WriteMessage(websocket.TextMessage, data)).To(Succeed())
+}
+
+// next reads the next frame from the manager within 5 s.
+func (c *conn) next() protocol.Message {
+	GinkgoHelper()
+	Expect(c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
+	_, data, err := c.ws.ReadMessage()
+	Expect(err).NotTo(HaveOccurred())
+	m, err := protocol.DecodeFromManager(data)
+	Expect(err).NotTo(HaveOccurred(), "frame %s", data)
+	return m
+}
+
+// closed reads until the manager closes the connection, within d, and returns the close code.
+func (c *conn) closed(d time.Duration) (int, []protocol.Message) {
+	GinkgoHelper()
+	Expect(c.ws.SetReadDeadline(time.Now().Add(d))).To(Succeed())
+	var frames []protocol.Message
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			Expect(err).To(BeAssignableToTypeOf(ce), "the connection ended without a close frame: %v", err)
+			return err.(*websocket.CloseError).Code, frames
+		}
+		if m, err := protocol.DecodeFromManager(data); err == nil {
+			frames = append(frames, m)
+		}
+	}
+}
+
+// quiet asserts that no frame arrives for a while.
+func (c *conn) quiet() {
+	GinkgoHelper()
+	Expect(c.ws.SetReadDeadline(time.Now().Add(300 * time.Millisecond))).To(Succeed())
+	_, data, err := c.ws.ReadMessage()
+	Expect(err).To(HaveOccurred(), "unexpected frame %s", data)
+	// A read deadline breaks a gorilla connection for good; tests call quiet last on a conn.
+}
+
+// alive proves a connection still works: a heartbeat and a result round trip.
+func (c *conn) alive() {
+	GinkgoHelper()
+	c.send(&protocol.Heartbeat{Version: "0.1.0"})
+	c.send(&protocol.Result{ID: fmt.Sprintf("alive-%d", time.Now().UnixNano()), ConfigID: "none", SystemID: "none",
+		Status: v1alpha1.ResultHealthy, ExecutedAt: time.Now()})
+	_, ok := c.next().(*protocol.ResultAck)
+	Expect(ok).To(BeTrue())
+}
+
+func (c *conn) close() {
+	_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	_ = c.ws.Close()
+}
+
+func httpAssignment(ns, name, url string) *v1alpha1.HealthCheckAssignment {
+	return &v1alpha1.HealthCheckAssignment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: v1alpha1.HealthCheckAssignmentSpec{
+			System: "payments-api",
+			Check: v1alpha1.CheckSpec{
+				Type:     v1alpha1.CheckHTTP,
+				Interval: metav1.Duration{Duration: 30 * time.Second},
+				Timeout:  metav1.Duration{Duration: 10 * time.Second},
+				HTTP:     &v1alpha1.HTTPCheck{URL: url},
+			},
+		},
+	}
+}
+
+func configIDs(as []protocol.Assignment) []string {
+	ids := []string{}
+	for _, a := range as {
+		ids = append(ids, a.ConfigID)
+	}
+	return ids
+}
+
+func decodeConfig(a protocol.Assignment) protocol.CheckConfig {
+	var cfg protocol.CheckConfig
+	Expect(json.Unmarshal(a.Config, &cfg)).To(Succeed())
+	return cfg
+}
+
+// resultsTotal reads satellite_results_total{status} from the registry the manager serves on
+// /metrics.
+func resultsTotal(status string) float64 {
+	return metricValue("satellite_results_total", map[string]string{"status": status})
+}
+
+// checkUp reads satellite_check_up of one satellite's view of one assignment.
+func checkUp(ns, assignment, sat string) float64 {
+	return metricValue("satellite_check_up", map[string]string{"namespace": ns, "assignment": assignment, "satellite": sat})
+}
+
+func metricValue(name string, labels map[string]string) float64 {
+	GinkgoHelper()
+	families, err := metrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range f.GetMetric() {
+			got := map[string]string{}
+			for _, l := range m.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			for k, v := range labels {
+				if got[k] != v {
+					continue metric
+				}
+			}
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
+}
+
+func getToken(ctx context.Context, ns, satellite string) string {
+	secret := &corev1.Secret{}
+	Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: satellite + "-token"}, secret)).To(Succeed())
+	return string(secret.Data[v1alpha1.SecretKeyToken])
+}

@@ -1,0 +1,69 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package hub
+
+import (
+	"time"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// CheckView is one satellite's view of one check: its last result and, after the failure and
+// success thresholds, the status it stands for.
+type CheckView struct {
+	// Status is the view after the thresholds; empty until a result decides it.
+	Status               v1alpha1.ResultStatus
+	Latency              time.Duration
+	Message              string
+	LastRunAt            time.Time
+	ConsecutiveFailures  int32
+	ConsecutiveSuccesses int32
+}
+
+// nextView folds a result into a view. A satellite turns unhealthy after failureThreshold
+// failures in a row, and back after successThreshold successes in a row; a result that passes
+// otherwise sets the view to its own status (healthy or degraded).
+func nextView(prev CheckView, r *protocol.Result, th v1alpha1.Thresholds) CheckView {
+	v := prev
+	v.LastRunAt = r.ExecutedAt
+	v.Latency = 0
+	if r.LatencyMs != nil {
+		v.Latency = time.Duration(*r.LatencyMs * float64(time.Millisecond))
+	} else if r.Result != nil {
+		v.Latency = time.Duration(r.Result.LatencyMs * float64(time.Millisecond))
+	}
+	v.Message = ""
+	if r.Result != nil {
+		v.Message = r.Result.Message
+	}
+	failure, success := max(th.FailureThreshold, 1), max(th.SuccessThreshold, 1)
+	if r.Status == v1alpha1.ResultUnhealthy {
+		v.ConsecutiveFailures++
+		v.ConsecutiveSuccesses = 0
+		if v.ConsecutiveFailures >= failure {
+			v.Status = v1alpha1.ResultUnhealthy
+		}
+		return v
+	}
+	v.ConsecutiveSuccesses++
+	v.ConsecutiveFailures = 0
+	if prev.Status != v1alpha1.ResultUnhealthy || v.ConsecutiveSuccesses >= success {
+		v.Status = r.Status
+	}
+	return v
+}

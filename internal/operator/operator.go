@@ -1,0 +1,117 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package operator wires the manager: the presence tracker, the satellites' hub and the
+// reconcilers, the same way for cmd/manager and for the tests.
+package operator
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/controllers"
+	"github.com/checkstack/satellite-operator/internal/hub"
+	"github.com/checkstack/satellite-operator/internal/presence"
+)
+
+// Config is the operator's settings.
+type Config struct {
+	// Hub configures the satellites' endpoint.
+	Hub hub.Options
+	// DisconnectGrace is how long a cleanly disconnected satellite stays Online; 0 means one
+	// heartbeat interval.
+	DisconnectGrace time.Duration
+	// StatusReportInterval is the least time between two writes of a Satellite's lastHeartbeatAt.
+	StatusReportInterval time.Duration
+	// Clock is the reconcilers' and the hub's clock; nil means the real one.
+	Clock clock.Clock
+}
+
+// Operator holds the parts that Setup added to the manager.
+type Operator struct {
+	Hub     *hub.Hub
+	Tracker *presence.Tracker
+}
+
+// CacheOptions limits the manager's cache of Secrets to the token Secrets, the only ones the
+// operator reads through it, instead of every Secret of the cluster.
+func CacheOptions() cache.Options {
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelTokenSecret: "true"})},
+	}}
+}
+
+// Setup adds the hub and the reconcilers to mgr, which must use CacheOptions.
+func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error) {
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	if cfg.Hub.HeartbeatInterval <= 0 {
+		cfg.Hub.HeartbeatInterval = 15 * time.Second
+	}
+	if cfg.DisconnectGrace <= 0 {
+		cfg.DisconnectGrace = cfg.Hub.HeartbeatInterval
+	}
+	if cfg.StatusReportInterval <= 0 {
+		cfg.StatusReportInterval = 60 * time.Second
+	}
+	if cfg.Hub.StatusRefresh <= 0 {
+		cfg.Hub.StatusRefresh = cfg.StatusReportInterval
+	}
+	cfg.Hub.Elected = mgr.Elected()
+
+	tracker := presence.NewTracker(clk)
+	h := hub.New(cfg.Hub, tracker, clk, ctrl.Log.WithName("hub"))
+	if err := mgr.Add(h); err != nil {
+		return nil, fmt.Errorf("adding the hub: %w", err)
+	}
+	recorder := mgr.GetEventRecorder("satellite-operator")
+	if err := (&controllers.SatelliteReconciler{
+		Client:          mgr.GetClient(),
+		APIReader:       mgr.GetAPIReader(),
+		Recorder:        recorder,
+		Clock:           clk,
+		Heartbeats:      tracker,
+		Registry:        h,
+		DisconnectGrace: cfg.DisconnectGrace,
+		ReportInterval:  cfg.StatusReportInterval,
+	}).SetupWithManager(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("setting up the Satellite controller: %w", err)
+	}
+	if err := (&controllers.HealthCheckAssignmentReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  recorder,
+		Clock:     clk,
+		Relay:     h,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the HealthCheckAssignment controller: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("leader", h.ReadyCheck); err != nil {
+		return nil, fmt.Errorf("adding the leader ready check: %w", err)
+	}
+	return &Operator{Hub: h, Tracker: tracker}, nil
+}
