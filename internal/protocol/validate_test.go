@@ -50,13 +50,13 @@ func TestDecodeCheckConfig(t *testing.T) {
 		"null":                {in: `null`, wantErr: &protocol.DecodeError{Field: "config", Reason: "must be an object, not null"}},
 		"timeout missing":     {in: `{"icmp":{"host":"h"}}`, wantErr: &protocol.DecodeError{Field: "config.timeoutMs", Reason: "must be greater than 0"}},
 		"timeout negative":    {in: `{"timeoutMs":-1,"icmp":{"host":"h"}}`, wantErr: &protocol.DecodeError{Field: "config.timeoutMs", Reason: "must be greater than 0"}},
-		"timeout a string":    {in: `{"timeoutMs":"10s","icmp":{"host":"h"}}`, wantErr: &protocol.DecodeError{Field: "config.timeoutMs", Reason: "must be an integer that fits int64"}},
+		"timeout a string":    {in: `{"timeoutMs":"10s","icmp":{"host":"h"}}`, wantErr: &protocol.DecodeError{Field: "config.timeoutMs", Reason: "must be an integer, not a string"}},
 		"degraded negative":   {in: `{"timeoutMs":1,"degradedLatencyMs":-5,"icmp":{"host":"h"}}`, wantErr: &protocol.DecodeError{Field: "config.degradedLatencyMs", Reason: "must not be negative"}},
 		"no block":            {in: `{"timeoutMs":1}`, wantErr: &protocol.DecodeError{Field: "config", Reason: "must set exactly one of http, tcp, dns, tls, grpc and icmp, not 0"}},
 		"two blocks":          {in: `{"timeoutMs":1,"dns":{"name":"a"},"tls":{"host":"a"}}`, wantErr: &protocol.DecodeError{Field: "config", Reason: "must set exactly one of http, tcp, dns, tls, grpc and icmp, not 2"}},
-		"port out of range":   {in: `{"timeoutMs":1,"tcp":{"host":"db","port":99999999999}}`, wantErr: &protocol.DecodeError{Field: "config.tcp.port", Reason: "must be an integer that fits int32"}},
-		"block not an object": {in: `{"timeoutMs":1,"grpc":"a:1"}`, wantErr: &protocol.DecodeError{Field: "config.grpc", Reason: "must be an object"}},
-		"header value number": {in: `{"timeoutMs":1,"http":{"url":"http://a","headers":[{"name":"X","value":5}]}}`, wantErr: &protocol.DecodeError{Field: "config.http.headers.value", Reason: "must be a string"}},
+		"port out of range":   {in: `{"timeoutMs":1,"tcp":{"host":"db","port":99999999999}}`, wantErr: &protocol.DecodeError{Field: "config.tcp.port", Reason: "is out of range"}},
+		"block not an object": {in: `{"timeoutMs":1,"grpc":"a:1"}`, wantErr: &protocol.DecodeError{Field: "config.grpc", Reason: "must be an object, not a string"}},
+		"header value number": {in: `{"timeoutMs":1,"http":{"url":"http://a","headers":[{"name":"X","value":5}]}}`, wantErr: &protocol.DecodeError{Field: "config.http.headers.value", Reason: "must be a string, not a number"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
