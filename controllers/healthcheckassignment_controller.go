@@ -175,7 +175,7 @@ func (r *HealthCheckAssignmentReconciler) relay(ctx context.Context, hca *v1alph
 			SystemID:        hca.Spec.System,
 			StrategyID:      string(hca.Spec.Check.Type),
 			Config:          raw,
-			IntervalSeconds: int(hca.Spec.Check.Interval.Seconds()),
+			IntervalSeconds: int(hca.Spec.Check.IntervalDuration() / time.Second),
 		},
 		Thresholds: hca.Spec.Thresholds,
 		Paused:     hca.Spec.Paused,
@@ -201,7 +201,7 @@ func (e *secretUnavailableError) Error() string {
 func (r *HealthCheckAssignmentReconciler) checkConfig(ctx context.Context, hca *v1alpha1.HealthCheckAssignment) (*protocol.CheckConfig, bool, error) {
 	c := &hca.Spec.Check
 	cfg := &protocol.CheckConfig{
-		TimeoutMs: c.Timeout.Milliseconds(),
+		TimeoutMs: c.TimeoutDuration().Milliseconds(),
 		TCP:       c.TCP, DNS: c.DNS, TLS: c.TLS, GRPC: c.GRPC, ICMP: c.ICMP,
 	}
 	if d := hca.Spec.Thresholds.DegradedLatency; d != nil {

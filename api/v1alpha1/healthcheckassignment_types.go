@@ -17,6 +17,8 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -76,7 +78,7 @@ type HealthCheckAssignmentSpec struct {
 }
 
 // CheckSpec is one probe: its type, its timing and the block of settings of that type.
-// +kubebuilder:validation:XValidation:rule="duration(self.timeout) < duration(self.interval)",message="spec.check.timeout must be less than spec.check.interval",fieldPath=".timeout"
+// +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.interval) || duration(self.timeout) < duration(self.interval)",message="spec.check.timeout must be less than spec.check.interval",fieldPath=".timeout"
 // +kubebuilder:validation:XValidation:rule="has(self.http) == (self.type == 'http')",message="spec.check.http must be set when spec.check.type is http, and only then",fieldPath=".http"
 // +kubebuilder:validation:XValidation:rule="has(self.tcp) == (self.type == 'tcp')",message="spec.check.tcp must be set when spec.check.type is tcp, and only then",fieldPath=".tcp"
 // +kubebuilder:validation:XValidation:rule="has(self.dns) == (self.type == 'dns')",message="spec.check.dns must be set when spec.check.type is dns, and only then",fieldPath=".dns"
@@ -95,7 +97,7 @@ type CheckSpec struct {
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('5s')",message="spec.check.interval must be at least 5s"
-	Interval metav1.Duration `json:"interval,omitempty"`
+	Interval *metav1.Duration `json:"interval,omitempty"`
 
 	// timeout bounds one run of the check; it must be less than the interval.
 	// +optional
@@ -104,7 +106,7 @@ type CheckSpec struct {
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="spec.check.timeout must be positive"
-	Timeout metav1.Duration `json:"timeout,omitempty"`
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
 	// http is an HTTP(S) request and what its answer must be.
 	// +optional
@@ -124,6 +126,28 @@ type CheckSpec struct {
 	// icmp is an ICMP echo (ping).
 	// +optional
 	ICMP *ICMPCheck `json:"icmp,omitempty"`
+}
+
+// Defaults of a check's timing, as the API server applies them.
+const (
+	DefaultCheckInterval = 30 * time.Second
+	DefaultCheckTimeout  = 10 * time.Second
+)
+
+// IntervalDuration returns spec.check.interval, or its default when unset.
+func (c *CheckSpec) IntervalDuration() time.Duration {
+	if c.Interval == nil {
+		return DefaultCheckInterval
+	}
+	return c.Interval.Duration
+}
+
+// TimeoutDuration returns spec.check.timeout, or its default when unset.
+func (c *CheckSpec) TimeoutDuration() time.Duration {
+	if c.Timeout == nil {
+		return DefaultCheckTimeout
+	}
+	return c.Timeout.Duration
 }
 
 // HTTPMethod is an HTTP request method.

@@ -120,7 +120,7 @@ var _ = Describe("Hub", func() {
 
 		By("updating it")
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
-		hca.Spec.Check.Interval = metav1.Duration{Duration: 15 * time.Second}
+		hca.Spec.Check.Interval = &metav1.Duration{Duration: 15 * time.Second}
 		Expect(k8sClient.Update(ctx, hca)).To(Succeed())
 		upd = ca.next().(*protocol.ConfigUpdated)
 		Expect(upd.Assignments).To(HaveLen(1))

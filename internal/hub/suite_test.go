@@ -238,8 +238,8 @@ func httpAssignment(ns, name, url string) *v1alpha1.HealthCheckAssignment {
 			System: "payments-api",
 			Check: v1alpha1.CheckSpec{
 				Type:     v1alpha1.CheckHTTP,
-				Interval: metav1.Duration{Duration: 30 * time.Second},
-				Timeout:  metav1.Duration{Duration: 10 * time.Second},
+				Interval: &metav1.Duration{Duration: 30 * time.Second},
+				Timeout:  &metav1.Duration{Duration: 10 * time.Second},
 				HTTP:     &v1alpha1.HTTPCheck{URL: url},
 			},
 		},

@@ -1,0 +1,173 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+)
+
+var _ = Describe("HealthCheckAssignmentReconciler", func() {
+	var (
+		ctx context.Context
+		ns  string
+	)
+	BeforeEach(func() {
+		ctx = context.Background()
+		ns = newNamespace(ctx)
+	})
+
+	readyReason := func(hca *v1alpha1.HealthCheckAssignment) func() string {
+		return func() string {
+			got := &v1alpha1.HealthCheckAssignment{}
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), got)).To(Succeed())
+			if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+				return c.Reason
+			}
+			return ""
+		}
+	}
+	newHCA := func(name string) *v1alpha1.HealthCheckAssignment {
+		return &v1alpha1.HealthCheckAssignment{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: v1alpha1.HealthCheckAssignmentSpec{
+				System:     "payments-api",
+				Check:      v1alpha1.CheckSpec{Type: v1alpha1.CheckTCP, TCP: &v1alpha1.TCPCheck{Host: "db.example.com", Port: 5432}},
+				Satellites: []string{"eu-west", "us-east"},
+			},
+		}
+	}
+
+	DescribeTable("refuses an invalid assignment with a message that names the field",
+		func(mutate func(spec map[string]any), field string) {
+			spec := map[string]any{
+				"system":     "payments-api",
+				"check":      map[string]any{"type": "http", "http": map[string]any{"url": "https://payments.example.com/"}},
+				"satellites": []any{"eu-west"},
+			}
+			mutate(spec)
+			u := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": v1alpha1.GroupVersion.String(), "kind": "HealthCheckAssignment",
+				"metadata": map[string]any{"name": "invalid", "namespace": ns}, "spec": spec,
+			}}
+			err := k8sClient.Create(ctx, u)
+			Expect(err).To(HaveOccurred())
+			Expect(err.Error()).To(ContainSubstring(field))
+		},
+		Entry("no satellites selected", func(s map[string]any) { delete(s, "satellites") }, "spec.satellites, spec.satelliteSelector or spec.regions"),
+		Entry("no system", func(s map[string]any) { delete(s, "system") }, "spec.system"),
+		Entry("an interval under 5s", func(s map[string]any) {
+			s["check"].(map[string]any)["interval"] = "4s"
+			s["check"].(map[string]any)["timeout"] = "1s"
+		}, "spec.check.interval"),
+		Entry("a timeout not below the interval", func(s map[string]any) {
+			s["check"].(map[string]any)["interval"] = "10s"
+			s["check"].(map[string]any)["timeout"] = "10s"
+		}, "spec.check.timeout"),
+		Entry("a malformed interval", func(s map[string]any) { s["check"].(map[string]any)["interval"] = "soon" }, "spec.check.interval"),
+		Entry("a block of another type", func(s map[string]any) {
+			s["check"].(map[string]any)["tcp"] = map[string]any{"host": "db", "port": 5432}
+		}, "spec.check.tcp"),
+		Entry("the type's block missing", func(s map[string]any) { s["check"] = map[string]any{"type": "dns"} }, "spec.check.dns"),
+		Entry("an unknown type", func(s map[string]any) { s["check"].(map[string]any)["type"] = "smtp" }, "spec.check.type"),
+		Entry("a URL that is not http(s)", func(s map[string]any) {
+			s["check"].(map[string]any)["http"] = map[string]any{"url": "ftp://example.com/"}
+		}, "spec.check.http.url"),
+		Entry("a header with both value and valueFrom", func(s map[string]any) {
+			s["check"].(map[string]any)["http"].(map[string]any)["headers"] = []any{map[string]any{
+				"name": "Authorization", "value": "x",
+				"valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "api", "key": "bearer"}},
+			}}
+		}, "spec.check.http.headers[0]"),
+		Entry("a port out of range", func(s map[string]any) {
+			s["check"] = map[string]any{"type": "tcp", "tcp": map[string]any{"host": "db", "port": 70000}}
+		}, "spec.check.tcp.port"),
+		Entry("a quorum of zero", func(s map[string]any) { s["thresholds"] = map[string]any{"quorum": 0} }, "spec.thresholds.quorum"),
+	)
+
+	It("defaults the interval, timeout and thresholds", func() {
+		hca := newHCA("defaults")
+		Expect(k8sClient.Create(ctx, hca)).To(Succeed())
+		Expect(hca.Spec.Check.Interval.Duration).To(Equal(30 * time.Second))
+		Expect(hca.Spec.Check.Timeout.Duration).To(Equal(10 * time.Second))
+		Expect(hca.Spec.Thresholds).To(Equal(v1alpha1.Thresholds{FailureThreshold: 1, SuccessThreshold: 1, Quorum: 1}))
+	})
+
+	It("counts the satellites it selects and starts Unknown, silently", func() {
+		for _, name := range []string{"eu-west", "ap-south"} {
+			Expect(k8sClient.Create(ctx, &v1alpha1.Satellite{
+				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+				Spec:       v1alpha1.SatelliteSpec{Region: name + "-1"},
+			})).To(Succeed())
+		}
+		hca := newHCA("selected")
+		Expect(k8sClient.Create(ctx, hca)).To(Succeed())
+		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonRelayed))
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
+		Expect(hca.Status.State).To(Equal(v1alpha1.CheckUnknown))
+		Expect(hca.Status.SelectedSatellites).To(BeEquivalentTo(1))
+		Expect(hca.Status.Satellites).To(ConsistOf(HaveField("Name", "eu-west")))
+
+		By("a Satellite created later is selected too")
+		Expect(k8sClient.Create(ctx, &v1alpha1.Satellite{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "us-east"},
+			Spec:       v1alpha1.SatelliteSpec{Region: "us-east-1"},
+		})).To(Succeed())
+		Eventually(func() int32 {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
+			return hca.Status.SelectedSatellites
+		}).Should(BeEquivalentTo(2))
+	})
+
+	It("waits for the Secret a header refers to, and reports it", func() {
+		hca := newHCA("with-secret")
+		hca.Spec.Check = v1alpha1.CheckSpec{Type: v1alpha1.CheckHTTP, HTTP: &v1alpha1.HTTPCheck{
+			URL: "https://payments.example.com/healthz",
+			Headers: []v1alpha1.HTTPHeader{{Name: "Authorization", ValueFrom: &v1alpha1.HeaderValueSource{
+				SecretKeyRef: v1alpha1.SecretKeySelector{Name: "api", Key: "bearer"}}}},
+		}}
+		Expect(k8sClient.Create(ctx, hca)).To(Succeed())
+		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonSecretUnavailable))
+
+		Expect(k8sClient.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"},
+			Data:       map[string][]byte{"bearer": []byte("Bearer s3cr3t")},
+		})).To(Succeed())
+		// The referenced Secret is not watched; a change of the assignment reads it again.
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
+		hca.Spec.Check.Timeout = &metav1.Duration{Duration: 5 * time.Second}
+		Expect(k8sClient.Update(ctx, hca)).To(Succeed())
+		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonRelayed))
+	})
+
+	It("reports a paused assignment", func() {
+		hca := newHCA("paused")
+		hca.Spec.Paused = true
+		Expect(k8sClient.Create(ctx, hca)).To(Succeed())
+		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonPaused))
+	})
+})

@@ -1,0 +1,117 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package hub
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+func TestNextView(t *testing.T) {
+	th := v1alpha1.Thresholds{FailureThreshold: 2, SuccessThreshold: 2}
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	result := func(status v1alpha1.ResultStatus) *protocol.Result {
+		latency := 42.0
+		return &protocol.Result{Status: status, LatencyMs: &latency, ExecutedAt: at,
+			Result: &protocol.ResultDetail{Status: status, Message: string(status)}}
+	}
+	cases := map[string]struct {
+		prev CheckView
+		got  v1alpha1.ResultStatus
+		want CheckView
+	}{
+		"a first success decides at once": {
+			got:  v1alpha1.ResultHealthy,
+			want: CheckView{Status: v1alpha1.ResultHealthy, ConsecutiveSuccesses: 1},
+		},
+		"one failure is below the failure threshold": {
+			prev: CheckView{Status: v1alpha1.ResultHealthy, ConsecutiveSuccesses: 5},
+			got:  v1alpha1.ResultUnhealthy,
+			want: CheckView{Status: v1alpha1.ResultHealthy, ConsecutiveFailures: 1},
+		},
+		"the second failure in a row turns it unhealthy": {
+			prev: CheckView{Status: v1alpha1.ResultHealthy, ConsecutiveFailures: 1},
+			got:  v1alpha1.ResultUnhealthy,
+			want: CheckView{Status: v1alpha1.ResultUnhealthy, ConsecutiveFailures: 2},
+		},
+		"one success does not recover it": {
+			prev: CheckView{Status: v1alpha1.ResultUnhealthy, ConsecutiveFailures: 4},
+			got:  v1alpha1.ResultHealthy,
+			want: CheckView{Status: v1alpha1.ResultUnhealthy, ConsecutiveSuccesses: 1},
+		},
+		"the second success in a row recovers it": {
+			prev: CheckView{Status: v1alpha1.ResultUnhealthy, ConsecutiveSuccesses: 1},
+			got:  v1alpha1.ResultDegraded,
+			want: CheckView{Status: v1alpha1.ResultDegraded, ConsecutiveSuccesses: 2},
+		},
+		"degraded counts as a success and shows as degraded": {
+			prev: CheckView{Status: v1alpha1.ResultHealthy, ConsecutiveSuccesses: 3},
+			got:  v1alpha1.ResultDegraded,
+			want: CheckView{Status: v1alpha1.ResultDegraded, ConsecutiveSuccesses: 4},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := nextView(tc.prev, result(tc.got), th)
+			tc.want.Latency, tc.want.LastRunAt, tc.want.Message = 42*time.Millisecond, at, string(tc.got)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("view (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSelection(t *testing.T) {
+	spec := &v1alpha1.HealthCheckAssignmentSpec{Satellites: []string{"eu-west"}, Regions: []string{"us-east-1"}}
+	sel, err := NewSelection(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		name, region string
+		labels       map[string]string
+		want         bool
+	}{
+		"by name":                {name: "eu-west", region: "eu-west-1", want: true},
+		"by region":              {name: "other", region: "us-east-1", want: true},
+		"neither":                {name: "other", region: "ap-south-1", labels: map[string]string{"tier": "edge"}, want: false},
+		"labels need a selector": {name: "other", region: "ap-south-1", labels: map[string]string{"tier": "edge"}, want: false},
+	}
+	for name, tc := range cases {
+		if got := sel.Matches(tc.name, tc.region, tc.labels); got != tc.want {
+			t.Errorf("%s: Matches = %v, want %v", name, got, tc.want)
+		}
+	}
+
+	spec.SatelliteSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "edge"}}
+	if sel, err = NewSelection(spec); err != nil {
+		t.Fatal(err)
+	}
+	if !sel.Matches("other", "ap-south-1", map[string]string{"tier": "edge"}) {
+		t.Error("the label selector does not select a satellite with its labels")
+	}
+	spec.SatelliteSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: "Bogus"}}}
+	if _, err := NewSelection(spec); err == nil {
+		t.Error("an invalid selector compiles")
+	}
+}

@@ -1,0 +1,107 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+var _ = Describe("Status writes", func() {
+	It("stay at one per satellite per report interval while 100 satellites heartbeat", func() {
+		const (
+			satellites = 100
+			window     = 20 * time.Second // ten report intervals
+		)
+		ctx := context.Background()
+		ns := newNamespace(ctx)
+		sats := make([]*satellite, satellites)
+		conns := make([]*conn, satellites)
+		for i := range sats {
+			sats[i] = createSatellite(ctx, ns, fmt.Sprintf("sat-%03d", i), "eu-west-1", nil)
+		}
+		// Connecting takes well under the 5 s threshold, so none goes Offline before the loop.
+		for i := range sats {
+			conns[i], _ = connect(sats[i])
+			conns[i].send(&protocol.Heartbeat{Version: "0.1.0"})
+		}
+		defer func() {
+			for _, c := range conns {
+				c.close()
+			}
+		}()
+		heartbeatAll := func() {
+			for _, c := range conns {
+				c.send(&protocol.Heartbeat{Version: "0.1.0", UptimeSeconds: 1})
+			}
+		}
+		Eventually(func() int {
+			heartbeatAll()
+			list := &v1alpha1.SatelliteList{}
+			Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			online := 0
+			for _, s := range list.Items {
+				if s.Status.State == v1alpha1.SatelliteOnline && s.Status.Version == "0.1.0" {
+					online++
+				}
+			}
+			return online
+		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Equal(satellites))
+
+		watcher, err := client.NewWithWatch(running.Config, client.Options{Scheme: k8sClient.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+		w, err := watcher.Watch(ctx, &v1alpha1.SatelliteList{}, client.InNamespace(ns))
+		Expect(err).NotTo(HaveOccurred())
+		defer w.Stop()
+
+		heartbeats, writes := 0, 0
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		deadline := time.After(window)
+	loop:
+		for {
+			select {
+			case <-tick.C:
+				heartbeatAll()
+				heartbeats += len(conns)
+			case e := <-w.ResultChan():
+				if e.Type == watch.Modified {
+					writes++
+				}
+			case <-deadline:
+				break loop
+			}
+		}
+		GinkgoWriter.Printf("%d satellites, %d heartbeats, %d status writes in %s (report interval %s)\n",
+			satellites, heartbeats, writes, window, reportInterval)
+		Expect(writes).To(BeNumerically("<=", satellites*int(window/reportInterval)),
+			"at most one write per satellite per report interval")
+		Expect(writes).To(BeNumerically(">", 0), "lastHeartbeatAt is refreshed")
+		for _, s := range sats {
+			Expect(getSatellite(ctx, s).Status.State).To(Equal(v1alpha1.SatelliteOnline))
+		}
+	})
+})
