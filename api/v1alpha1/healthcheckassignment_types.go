@@ -479,7 +479,3 @@ type HealthCheckAssignmentList struct {
 	// items are the HealthCheckAssignments.
 	Items []HealthCheckAssignment `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&HealthCheckAssignment{}, &HealthCheckAssignmentList{})
-}

@@ -162,7 +162,3 @@ type SatelliteList struct {
 	// items are the Satellites.
 	Items []Satellite `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Satellite{}, &SatelliteList{})
-}

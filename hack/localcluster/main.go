@@ -108,7 +108,9 @@ Stop with Ctrl-C.
 		return fmt.Errorf("the manager exited: %w", err)
 	case <-ctx.Done():
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		<-done
+		if err := <-done; err != nil {
+			return fmt.Errorf("stopping the manager: %w", err)
+		}
 		return nil
 	}
 }

@@ -61,10 +61,10 @@ func testHTTPHandler() http.Handler {
 	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ok", http.StatusFound)
 	})
-	mux.HandleFunc("/slow", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/slow", func(_ http.ResponseWriter, _ *http.Request) {
 		<-time.After(slowDelay)
 	})
-	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/hang", func(_ http.ResponseWriter, r *http.Request) {
 		// Answers only when the client gives up.
 		<-r.Context().Done()
 	})
