@@ -23,8 +23,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -32,6 +30,7 @@ import (
 	"github.com/checkstack/satellite-operator/internal/controlplane"
 	"github.com/checkstack/satellite-operator/internal/operator"
 	"github.com/checkstack/satellite-operator/internal/presence"
+	"github.com/checkstack/satellite-operator/internal/testutil"
 )
 
 // The suite runs the operator's manager, wired as cmd/manager wires it, against a real
@@ -70,8 +69,4 @@ var _ = AfterSuite(func() {
 })
 
 // newNamespace creates a namespace of its own for one spec.
-func newNamespace(ctx context.Context) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "test-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
+func newNamespace(ctx context.Context) string { return testutil.NewNamespace(ctx, k8sClient) }

@@ -29,6 +29,7 @@ import (
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/agent"
+	"github.com/checkstack/satellite-operator/internal/testutil"
 )
 
 var _ = Describe("Agent", func() {
@@ -41,7 +42,7 @@ var _ = Describe("Agent", func() {
 		ns = newNamespace(ctx)
 	})
 
-	state := func(s *satellite) func() v1alpha1.SatelliteState {
+	state := func(s *testutil.Satellite) func() v1alpha1.SatelliteState {
 		return func() v1alpha1.SatelliteState { return getSatellite(ctx, s).Status.State }
 	}
 	views := func(hca *v1alpha1.HealthCheckAssignment) func() []v1alpha1.SatelliteCheckStatus {
@@ -61,7 +62,7 @@ var _ = Describe("Agent", func() {
 		hca := httpAssignment(ns, "payments", "eu-west", web.URL, 5*time.Second)
 		Expect(k8sClient.Create(ctx, hca)).To(Succeed())
 
-		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.clientID, Token: sat.token, Version: "1.2.3"})
+		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.ClientID, Token: sat.Token, Version: "1.2.3"})
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
 		Eventually(func() string { return getSatellite(ctx, sat).Status.Version }).Should(Equal("1.2.3"))
 		code, _ := a.get("/readyz")
@@ -88,7 +89,7 @@ var _ = Describe("Agent", func() {
 		Eventually(state(sat)).WithTimeout(5 * time.Second).Should(Equal(v1alpha1.SatelliteOffline))
 		Expect(getSatellite(ctx, sat).Status.Conditions).To(ContainElement(And(
 			HaveField("Type", v1alpha1.ConditionOnline), HaveField("Status", metav1.ConditionFalse))))
-		Expect(logs.String()).NotTo(ContainSubstring(sat.token))
+		Expect(logs.String()).NotTo(ContainSubstring(sat.Token))
 	})
 
 	It("applies a changed assignment without reconnecting", func() {
@@ -96,7 +97,7 @@ var _ = Describe("Agent", func() {
 		before, after := newTarget(), newTarget()
 		hca := httpAssignment(ns, "payments", "eu-west", before.URL, 5*time.Second)
 		Expect(k8sClient.Create(ctx, hca)).To(Succeed())
-		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.clientID, Token: sat.token})
+		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.ClientID, Token: sat.Token})
 		Eventually(func() int64 { return before.requests.Load() }).Should(BeNumerically(">=", 1))
 		Eventually(func() *metav1.Time { return getSatellite(ctx, sat).Status.ConnectedSince }).ShouldNot(BeNil())
 		connectedSince := getSatellite(ctx, sat).Status.ConnectedSince
@@ -119,7 +120,7 @@ var _ = Describe("Agent", func() {
 		sat := createSatellite(ctx, ns, "eu-west")
 		tokenFile := filepath.Join(GinkgoT().TempDir(), "token")
 		Expect(os.WriteFile(tokenFile, []byte("csat_not-the-token\n"), 0o600)).To(Succeed())
-		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.clientID, TokenFile: tokenFile})
+		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.ClientID, TokenFile: tokenFile})
 		Eventually(logs.String).Should(ContainSubstring("refused the satellite's credentials"))
 
 		// The backoff would dial at most 1s, 2s, 4s and 8s apart: three or four times in 10s.
@@ -132,12 +133,12 @@ var _ = Describe("Agent", func() {
 
 		By("replacing the token file as the kubelet does: write, then rename")
 		staged := tokenFile + ".new"
-		Expect(os.WriteFile(staged, []byte(sat.token+"\n"), 0o600)).To(Succeed())
+		Expect(os.WriteFile(staged, []byte(sat.Token+"\n"), 0o600)).To(Succeed())
 		Expect(os.Rename(staged, tokenFile)).To(Succeed())
 		Eventually(connected(a)).WithTimeout(5 * time.Second).Should(BeTrue())
 		Expect(a.stats().DialAttempts).To(BeEquivalentTo(2))
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
-		Expect(logs.String()).NotTo(ContainSubstring(sat.token))
+		Expect(logs.String()).NotTo(ContainSubstring(sat.Token))
 	})
 
 	It("loses and double-counts no result while its connection is cut", func() {
@@ -148,7 +149,7 @@ var _ = Describe("Agent", func() {
 		link := newProxy(running.HubAddr)
 		// A low cap keeps the reconnect after the cut within the suite's time; the cut tests the
 		// buffer, and the backoff has its unit tests.
-		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(link.addr()), ClientID: sat.clientID, Token: sat.token,
+		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(link.addr()), ClientID: sat.ClientID, Token: sat.Token,
 			ReconnectMax: 2 * time.Second})
 		Eventually(func() uint64 { return ingested(ns, "payments", "eu-west") }).Should(BeNumerically(">=", 1))
 
@@ -176,7 +177,7 @@ var _ = Describe("Agent", func() {
 
 	It("exits when another agent takes over its identity", func() {
 		sat := createSatellite(ctx, ns, "eu-west")
-		cfg := agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.clientID, Token: sat.token}
+		cfg := agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.ClientID, Token: sat.Token}
 		first := startAgent("first", cfg)
 		Eventually(connected(first)).Should(BeTrue())
 

@@ -17,7 +17,6 @@ limitations under the License.
 package agent_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -30,9 +29,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -43,6 +40,7 @@ import (
 	"github.com/checkstack/satellite-operator/internal/controlplane"
 	"github.com/checkstack/satellite-operator/internal/hub"
 	"github.com/checkstack/satellite-operator/internal/operator"
+	"github.com/checkstack/satellite-operator/internal/testutil"
 )
 
 // The suite runs real agents against the whole manager on a real kube-apiserver and etcd, as a
@@ -51,7 +49,7 @@ var (
 	running   *controlplane.Running
 	k8sClient client.Client
 	// logs collects the manager's and the agents' logs, to prove no token is ever written there.
-	logs = &syncBuffer{}
+	logs = &testutil.LogBuffer{}
 )
 
 func TestAgent(t *testing.T) {
@@ -81,56 +79,17 @@ var _ = AfterSuite(func() {
 	}
 })
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+func newNamespace(ctx context.Context) string { return testutil.NewNamespace(ctx, k8sClient) }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newNamespace(ctx context.Context) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "agent-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
-
-// satellite is a Satellite and the credentials a user hands its agent.
-type satellite struct {
-	obj      *v1alpha1.Satellite
-	clientID string
-	token    string
-}
-
-func createSatellite(ctx context.Context, ns, name string) *satellite {
-	obj := &v1alpha1.Satellite{
+func createSatellite(ctx context.Context, ns, name string) *testutil.Satellite {
+	return testutil.CreateSatellite(ctx, k8sClient, &v1alpha1.Satellite{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec:       v1alpha1.SatelliteSpec{Region: "eu-west-1"},
-	}
-	Expect(k8sClient.Create(ctx, obj)).To(Succeed())
-	secret := &corev1.Secret{}
-	Eventually(func() error {
-		return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name + "-token"}, secret)
-	}).Should(Succeed())
-	s := &satellite{obj: obj, clientID: string(secret.Data[v1alpha1.SecretKeyClientID]), token: string(secret.Data[v1alpha1.SecretKeyToken])}
-	// The hub learns the token from the same reconcile that writes the first status.
-	Eventually(func() v1alpha1.SatelliteState { return getSatellite(ctx, s).Status.State }).Should(Equal(v1alpha1.SatelliteOffline))
-	return s
+	})
 }
 
-func getSatellite(ctx context.Context, s *satellite) *v1alpha1.Satellite {
-	got := &v1alpha1.Satellite{}
-	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.obj), got)).To(Succeed())
-	return got
+func getSatellite(ctx context.Context, s *testutil.Satellite) *v1alpha1.Satellite {
+	return s.Get(ctx, k8sClient)
 }
 
 // httpAssignment checks url from the named satellite every interval.

@@ -68,30 +68,30 @@ var _ = Describe("Hub", func() {
 		sat := createSatellite(ctx, ns, "eu-west", "eu-west-1", nil)
 		c, auth := connect(sat)
 		defer c.close()
-		Expect(auth.SatelliteID).To(Equal(sat.clientID))
+		Expect(auth.SatelliteID).To(Equal(sat.ClientID))
 		Expect(auth.HeartbeatIntervalSeconds).To(Equal(1))
 		Expect(auth.Assignments).To(BeEmpty())
 
 		c.send(&protocol.Heartbeat{Version: "0.3.1", UptimeSeconds: 1})
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
 		Eventually(func() string { return getSatellite(ctx, sat).Status.Version }).Should(Equal("0.3.1"))
-		Eventually(eventCount(sat.obj, v1alpha1.EventSatelliteOnline)).Should(Equal(1))
+		Eventually(eventCount(sat.Obj, v1alpha1.EventSatelliteOnline)).Should(Equal(1))
 
 		// The connection stays open but silent: Offline within the threshold (5 s) plus 2 s.
 		lastHeartbeat := time.Now()
 		Eventually(state(sat)).WithTimeout(7 * time.Second).Should(Equal(v1alpha1.SatelliteOffline))
 		Expect(time.Since(lastHeartbeat)).To(BeNumerically(">=", 4*time.Second))
-		Eventually(eventCount(sat.obj, v1alpha1.EventSatelliteOffline)).Should(Equal(1))
-		Expect(eventCount(sat.obj, v1alpha1.EventSatelliteOnline)()).To(Equal(1))
+		Eventually(eventCount(sat.Obj, v1alpha1.EventSatelliteOffline)).Should(Equal(1))
+		Expect(eventCount(sat.Obj, v1alpha1.EventSatelliteOnline)()).To(Equal(1))
 	})
 
 	It("accepts the token as a bearer token on the upgrade", func() {
 		sat := createSatellite(ctx, ns, "bearer", "eu-west-1", nil)
-		c := dial(http.Header{"Authorization": {"Bearer " + sat.token}})
+		c := dial(http.Header{"Authorization": {"Bearer " + sat.Token}})
 		defer c.close()
 		auth, ok := c.next().(*protocol.Authenticated)
 		Expect(ok).To(BeTrue())
-		Expect(auth.SatelliteID).To(Equal(sat.clientID))
+		Expect(auth.SatelliteID).To(Equal(sat.ClientID))
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
 	})
 
@@ -216,15 +216,15 @@ var _ = Describe("Hub", func() {
 
 		By("the old token no longer works, the new one does")
 		old := *sat
-		Eventually(func() string { return getToken(ctx, ns, "rotated") }).ShouldNot(Equal(old.token))
+		Eventually(func() string { return getToken(ctx, ns, "rotated") }).ShouldNot(Equal(old.Token))
 		stale := dial(nil)
-		stale.send(&protocol.Authenticate{ClientID: old.clientID, Token: old.token})
+		stale.send(&protocol.Authenticate{ClientID: old.ClientID, Token: old.Token})
 		code, _ = stale.closed(5 * time.Second)
 		Expect(code).To(Equal(protocol.CloseAuthFailed))
-		sat.token = getToken(ctx, ns, "rotated")
+		sat.Token = getToken(ctx, ns, "rotated")
 		c, _ = connect(sat)
 
-		Expect(k8sClient.Delete(ctx, sat.obj)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, sat.Obj)).To(Succeed())
 		code, frames = c.closed(time.Second)
 		Expect(code).To(Equal(protocol.CloseDeleted))
 		Expect(frames).To(ContainElement(&protocol.Shutdown{Reason: protocol.ShutdownDeleted}))
@@ -254,19 +254,19 @@ var _ = Describe("Hub", func() {
 			Expect(misbehave(culprit)).To(Equal(wantCode))
 			bystander.alive()
 			Expect(state(bystanderSat)()).NotTo(Equal(v1alpha1.SatelliteOffline))
-			Expect(logs.String()).NotTo(ContainSubstring(culprit.token))
-			Expect(logs.String()).NotTo(ContainSubstring(bystanderSat.token))
+			Expect(logs.String()).NotTo(ContainSubstring(culprit.Token))
+			Expect(logs.String()).NotTo(ContainSubstring(bystanderSat.Token))
 		},
 		Entry("a wrong token", func(s *satellite) int {
 			c := dial(nil)
-			c.send(&protocol.Authenticate{ClientID: s.clientID, Token: "csat_wrong" + s.token[10:]})
+			c.send(&protocol.Authenticate{ClientID: s.ClientID, Token: "csat_wrong" + s.Token[10:]})
 			code, frames := c.closed(5 * time.Second)
 			Expect(frames).To(ContainElement(BeAssignableToTypeOf(&protocol.AuthFailed{})))
 			return code
 		}, protocol.CloseAuthFailed),
 		Entry("an unknown client ID", func(s *satellite) int {
 			c := dial(nil)
-			c.send(&protocol.Authenticate{ClientID: "00000000-0000-0000-0000-000000000000", Token: s.token})
+			c.send(&protocol.Authenticate{ClientID: "00000000-0000-0000-0000-000000000000", Token: s.Token})
 			code, _ := c.closed(5 * time.Second)
 			return code
 		}, protocol.CloseAuthFailed),

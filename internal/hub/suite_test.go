@@ -17,13 +17,11 @@ limitations under the License.
 package hub_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +42,7 @@ import (
 	"github.com/checkstack/satellite-operator/internal/hub"
 	"github.com/checkstack/satellite-operator/internal/operator"
 	"github.com/checkstack/satellite-operator/internal/protocol"
+	"github.com/checkstack/satellite-operator/internal/testutil"
 )
 
 // The suite runs the whole manager against a real kube-apiserver and etcd, and talks to its
@@ -51,7 +50,7 @@ import (
 var (
 	running   *controlplane.Running
 	k8sClient client.Client
-	logs      = &syncBuffer{}
+	logs      = &testutil.LogBuffer{}
 )
 
 const (
@@ -92,57 +91,20 @@ var _ = AfterSuite(func() {
 	}
 })
 
-// syncBuffer collects the manager's logs, to prove no token is ever written there.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newNamespace(ctx context.Context) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "hub-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
+func newNamespace(ctx context.Context) string { return testutil.NewNamespace(ctx, k8sClient) }
 
 // satellite is a test satellite: the object and the credentials a user would hand its agent.
-type satellite struct {
-	obj      *v1alpha1.Satellite
-	clientID string
-	token    string
-}
+type satellite = testutil.Satellite
 
 func createSatellite(ctx context.Context, ns, name, region string, labels map[string]string) *satellite {
-	obj := &v1alpha1.Satellite{
+	return testutil.CreateSatellite(ctx, k8sClient, &v1alpha1.Satellite{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
 		Spec:       v1alpha1.SatelliteSpec{Region: region, OfflineThresholdSeconds: ptr.To[int32](5)},
-	}
-	Expect(k8sClient.Create(ctx, obj)).To(Succeed())
-	secret := &corev1.Secret{}
-	Eventually(func() error {
-		return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name + "-token"}, secret)
-	}).Should(Succeed())
-	s := &satellite{obj: obj, clientID: string(secret.Data[v1alpha1.SecretKeyClientID]), token: string(secret.Data[v1alpha1.SecretKeyToken])}
-	// The hub learns the token from the same reconcile that wrote the status.
-	Eventually(func() v1alpha1.SatelliteState { return getSatellite(ctx, s).Status.State }).Should(Equal(v1alpha1.SatelliteOffline))
-	return s
+	})
 }
 
 func getSatellite(ctx context.Context, s *satellite) *v1alpha1.Satellite {
-	got := &v1alpha1.Satellite{}
-	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(s.obj), got)).To(Succeed())
-	return got
+	return s.Get(ctx, k8sClient)
 }
 
 // conn is a satellite's connection as the test sees it.
@@ -162,7 +124,7 @@ func dial(header http.Header) *conn {
 // connect dials and authenticates with the first frame, and returns the authenticated frame.
 func connect(s *satellite) (*conn, *protocol.Authenticated) {
 	c := dial(nil)
-	c.send(&protocol.Authenticate{ClientID: s.clientID, Token: s.token})
+	c.send(&protocol.Authenticate{ClientID: s.ClientID, Token: s.Token})
 	auth, ok := c.next().(*protocol.Authenticated)
 	Expect(ok).To(BeTrue(), "the first frame after authenticate is authenticated")
 	return c, auth
