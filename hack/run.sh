@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
-# run.sh is `make run`: the manager against the kubeconfig's cluster (after installing the
-# CRDs there), or, when no cluster is configured, against a local control plane it starts.
-# Arguments are passed to the manager.
+# run.sh is `make run`: it installs the CRDs and the samples, and runs the manager and one local
+# satellite agent, against the kubeconfig's cluster or, when no cluster is configured, against a
+# local control plane it starts. Arguments are passed to the manager.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 go build -o bin/manager ./cmd/manager
+go build -o bin/satellite ./cmd/satellite
+go build -o bin/demo ./hack/demo
 if kubectl config current-context >/dev/null 2>&1; then
   echo "run: using the cluster of kubectl context $(kubectl config current-context)"
-  kubectl apply --server-side -k config/crd
-  exec bin/manager "$@"
+  exec bin/demo --manager bin/manager --agent bin/satellite -- "$@"
 fi
-
 echo "run: no cluster is configured; starting a local control plane"
-assets="$(hack/setup-envtest.sh)"
-go build -o bin/localcluster ./hack/localcluster
-KUBEBUILDER_ASSETS="${assets}" exec bin/localcluster --manager bin/manager -- "$@"
+KUBEBUILDER_ASSETS="$(hack/setup-envtest.sh)" exec bin/demo --local --manager bin/manager --agent bin/satellite -- "$@"

@@ -23,7 +23,7 @@ import (
 	"context"
 	"sync"
 
-	. "github.com/onsi/gomega" //nolint:revive // fixtures assert like the specs that call them
+	. "github.com/onsi/gomega" //nolint:revive,staticcheck // fixtures assert like the specs that call them
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
