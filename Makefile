@@ -8,12 +8,20 @@ CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+HELM_VERSION ?= v3.22.0
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+# The Kubernetes version `helm lint` and `helm template` assume: a helm built by `go install` says
+# v1.20 otherwise, below the charts' kubeVersion. It is the version the tests run.
+HELM_KUBE_VERSION ?= v1.37.2
+KUBECTL ?= kubectl
 
 IMG ?= ghcr.io/checkstack/satellite-operator:latest
 SATELLITE_IMG ?= ghcr.io/checkstack/satellite:latest
 # Test packages run in parallel; each starts its own control plane.
 TEST_FLAGS ?= -race -count=1
 BENCH ?= .
+OPERATOR_CHART := config/helm/satellite-operator
+SATELLITE_CHART := config/helm/satellite
 
 .PHONY: all
 all: build
@@ -30,6 +38,7 @@ help: ## Show the targets.
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/...;./controllers/...;./internal/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	hack/helm-crds.sh
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods.
@@ -59,11 +68,39 @@ test: manifests generate envtest ## Run all tests against a real kube-apiserver 
 bench: envtest ## Run the benchmarks.
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test -run '^$$' -bench '$(BENCH)' -benchmem ./...
 
+.PHONY: bench-agent
+bench-agent: envtest ## Load-test one agent with 1,000 HTTP checks against blackbox_exporter as the baseline (hack/bench-agent).
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go run ./hack/bench-agent $(BENCH_AGENT_FLAGS)
+
 .PHONY: verify
 verify: manifests generate fmt vet lint ## Fail when generated or formatted files are out of date, or lint fails.
 	@if [ -n "$$(git status --porcelain -- api config controllers internal cmd hack)" ]; then \
 		echo "Generated or formatted files are out of date; run 'make manifests generate fmt' and commit:"; \
 		git status --porcelain -- api config controllers internal cmd hack; exit 1; fi
+
+.PHONY: helm-crds
+helm-crds: ## Copy the CRDs, the ClusterRole's rules and the Grafana dashboard into the operator chart.
+	hack/helm-crds.sh
+
+.PHONY: helm-lint
+helm-lint: $(HELM) ## Lint both charts strictly and render them with default values and with every option on.
+	hack/helm-values-doc.sh $(OPERATOR_CHART) $(SATELLITE_CHART)
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VERSION) $(OPERATOR_CHART)
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VERSION) $(OPERATOR_CHART) -f $(OPERATOR_CHART)/ci/all-values.yaml
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VERSION) $(SATELLITE_CHART) -f $(SATELLITE_CHART)/ci/default-values.yaml
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VERSION) $(SATELLITE_CHART) -f $(SATELLITE_CHART)/ci/all-values.yaml
+	$(HELM) template lint --kube-version $(HELM_KUBE_VERSION) $(OPERATOR_CHART) >/dev/null
+	$(HELM) template lint --kube-version $(HELM_KUBE_VERSION) $(OPERATOR_CHART) -f $(OPERATOR_CHART)/ci/all-values.yaml >/dev/null
+	$(HELM) template lint --kube-version $(HELM_KUBE_VERSION) $(SATELLITE_CHART) -f $(SATELLITE_CHART)/ci/default-values.yaml >/dev/null
+	$(HELM) template lint --kube-version $(HELM_KUBE_VERSION) $(SATELLITE_CHART) -f $(SATELLITE_CHART)/ci/all-values.yaml >/dev/null
+	@# The satellite chart has no usable defaults: it must refuse to render, saying what is missing.
+	@if out="$$($(HELM) template lint --kube-version $(HELM_KUBE_VERSION) $(SATELLITE_CHART) 2>&1)"; then \
+		echo "$(SATELLITE_CHART) rendered without coreURL"; exit 1; fi; \
+		grep -q 'coreURL is required' <<<"$$out" || { echo "$$out"; exit 1; }
+
+.PHONY: helm-dry-run
+helm-dry-run: $(HELM) ## Render both charts and have the KUBECONFIG's cluster validate them (kubectl apply --dry-run=server).
+	HELM=$(HELM) KUBECTL=$(KUBECTL) hack/helm-dry-run.sh $(OPERATOR_CHART) $(SATELLITE_CHART)
 
 ##@ Build
 
@@ -84,6 +121,10 @@ docker-build: ## Build the manager image (needs a Docker engine).
 $(CONTROLLER_GEN):
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(LOCALBIN)/controller-gen $@
+
+$(HELM):
+	GOBIN=$(LOCALBIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(LOCALBIN)/helm $@
 
 $(GOLANGCI_LINT):
 	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)

@@ -1,0 +1,114 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("A user", Ordered, func() {
+	const (
+		chart     = "config/helm/satellite-operator"
+		release   = "satellite-operator"
+		namespace = "satellite-system"
+	)
+	var (
+		hubPort, probePort, metricsPort int
+		agentEnv                        []string
+	)
+
+	It("lints both charts, and the API server accepts everything they render", func() {
+		run(root, "make", "helm-lint")
+		// kubectl apply --dry-run=server of both charts' templates, every option on.
+		run(root, "make", "helm-dry-run")
+	})
+
+	It("installs the operator chart with helm, and the API server accepts every object", func() {
+		run(root, helm, "install", release, chart, "--namespace", namespace, "--create-namespace")
+		Expect(kubectl("get", "crd", "satellites.satellite.checkstack.io", "healthcheckassignments.satellite.checkstack.io", "-o", "name")).
+			To(ContainSubstring("satellites.satellite.checkstack.io"))
+		Expect(kubectl("get", "deployment,service,serviceaccount", "-n", namespace, "-o", "name")).
+			To(ContainSubstring("deployment.apps/"))
+	})
+
+	It("applies the samples with kubectl", func() {
+		kubectl("apply", "-k", "config/samples")
+		Expect(jsonpath("satellite/eu-west", ".spec.region")()).To(Equal("eu-west-1"))
+		// Short enough for the test to see the agent's death; the sample says 45 s.
+		kubectl("patch", "satellite", "eu-west", "--type=merge", "-p", `{"spec":{"offlineThresholdSeconds":5}}`)
+	})
+
+	It("runs the manager, which generates the satellite's token", func() {
+		hubPort, probePort, metricsPort = freePort(), freePort(), freePort()
+		start("manager", nil,
+			"--satellite-bind-address", addr(hubPort),
+			"--health-probe-bind-address", addr(probePort),
+			"--metrics-bind-address", addr(metricsPort),
+			"--heartbeat-interval", "1s",
+		)
+		Eventually(jsonpath("secret/eu-west-token", ".data.token")).ShouldNot(BeEmpty())
+		Eventually(jsonpath("satellite/eu-west", ".status.state")).Should(Equal("Offline"))
+		// The sample checks the manager's probe endpoint, here on a port of the test's choosing.
+		kubectl("patch", "healthcheckassignment", "manager-healthz", "--type=merge", "-p",
+			fmt.Sprintf(`{"spec":{"check":{"http":{"url":"http://%s/healthz"}}}}`, addr(probePort)))
+	})
+
+	It("runs the agent with the satellite's token: Online, and the sample check Healthy", func() {
+		tokenFile := filepath.Join(bin, "token")
+		token := run(root, "kubectl", "get", "secret", "eu-west-token", "-o", "jsonpath={.data.token}")
+		Expect(os.WriteFile(tokenFile, []byte(decodeBase64(token)), 0o600)).To(Succeed())
+		agentEnv = []string{
+			"CHECKSTACK_CORE_URL=http://" + addr(hubPort),
+			"CHECKSTACK_SATELLITE_CLIENT_ID=" + jsonpath("satellite/eu-west", ".metadata.uid")(),
+		}
+		start("satellite", agentEnv, "--token-file", tokenFile, "--metrics-bind-address", addr(freePort()))
+		Eventually(jsonpath("satellite/eu-west", ".status.state")).Should(Equal("Online"))
+		Eventually(jsonpath("healthcheckassignment/manager-healthz", ".status.state")).Should(Equal("Healthy"))
+		Expect(kubectl("get", "sat,hca")).To(ContainSubstring("Online"))
+	})
+
+	It("kills the agent: the satellite goes Offline with an Event, and Online again on restart", func() {
+		agent := runningAgents[len(runningAgents)-1]
+		agent.kill()
+		Eventually(jsonpath("satellite/eu-west", ".status.state")).WithTimeout(15 * time.Second).Should(Equal("Offline"))
+		Eventually(func() string {
+			return kubectl("get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name")
+		}).ShouldNot(BeEmpty())
+
+		start("satellite", agentEnv, "--token-file", filepath.Join(bin, "token"), "--metrics-bind-address", addr(freePort()))
+		Eventually(jsonpath("satellite/eu-west", ".status.state")).Should(Equal("Online"))
+		Expect(kubectl("get", "events", "--field-selector", "reason=SatelliteOnline", "-o", "name")).NotTo(BeEmpty())
+	})
+
+	It("upgrades with helm", func() {
+		run(root, helm, "upgrade", release, chart, "--namespace", namespace, "--set", "manager.replicas=3")
+		Expect(jsonpath("deployment", ".items[0].spec.replicas", "-n", namespace)()).To(Equal("3"))
+	})
+
+	It("uninstalls with helm, and the custom resources survive because crd.keep is set", func() {
+		run(root, helm, "uninstall", release, "--namespace", namespace)
+		Expect(kubectl("get", "crd", "satellites.satellite.checkstack.io", "-o", "name")).NotTo(BeEmpty())
+		Expect(jsonpath("satellite/eu-west", ".spec.region")()).To(Equal("eu-west-1"))
+		Expect(jsonpath("healthcheckassignment/manager-healthz", ".spec.system")()).To(Equal("satellite-operator"))
+	})
+})

@@ -1,0 +1,195 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/checkstack/satellite-operator/internal/controlplane"
+)
+
+// HelmVersion is the helm the suite builds from the Go module proxy when bin/ lacks it.
+const helmVersion = "v3.22.0"
+
+var (
+	root       string // the repository
+	bin        string // built binaries of this run
+	helm       string
+	kubeconfig string
+	env        *envtest.Environment
+)
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "End-to-end Suite")
+}
+
+var _ = BeforeSuite(func() {
+	SetDefaultEventuallyTimeout(30 * time.Second)
+	SetDefaultEventuallyPollingInterval(500 * time.Millisecond)
+
+	var err error
+	root, err = controlplane.RepoRoot()
+	Expect(err).NotTo(HaveOccurred())
+	bin = GinkgoT().TempDir()
+	By("building the manager and the agent")
+	run(root, "go", "build", "-o", filepath.Join(bin, "manager"), "./cmd/manager")
+	run(root, "go", "build", "-o", filepath.Join(bin, "satellite"), "./cmd/satellite")
+	helm = filepath.Join(root, "bin", "helm-"+helmVersion)
+	if _, err := os.Stat(helm); err != nil {
+		By("building helm " + helmVersion)
+		run(root, "make", helm)
+	}
+
+	By("starting a control plane with no CRDs: the chart installs them")
+	assets, err := controlplane.AssetsDir()
+	Expect(err).NotTo(HaveOccurred())
+	env = &envtest.Environment{BinaryAssetsDirectory: assets}
+	cfg, err := env.Start()
+	Expect(err).NotTo(HaveOccurred())
+	admin, err := env.AddUser(envtest.User{Name: "e2e-admin", Groups: []string{"system:masters"}}, cfg)
+	Expect(err).NotTo(HaveOccurred())
+	raw, err := admin.KubeConfig()
+	Expect(err).NotTo(HaveOccurred())
+	kubeconfig = filepath.Join(bin, "kubeconfig")
+	Expect(os.WriteFile(kubeconfig, raw, 0o600)).To(Succeed())
+})
+
+var _ = AfterSuite(func() {
+	for _, p := range started {
+		p.stop()
+	}
+	if env != nil {
+		Expect(env.Stop()).To(Succeed())
+	}
+})
+
+// run runs a command in dir and returns its standard output; it fails the spec on error.
+func run(dir, name string, args ...string) string {
+	GinkgoHelper()
+	out, err := tryRun(dir, name, args...)
+	Expect(err).NotTo(HaveOccurred(), "%s %s:\n%s", name, strings.Join(args, " "), out)
+	return out
+}
+
+func tryRun(dir, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err := cmd.Run()
+	if err != nil {
+		return out.String() + stderr.String(), err
+	}
+	return out.String(), nil
+}
+
+func kubectl(args ...string) string {
+	GinkgoHelper()
+	return run(root, "kubectl", args...)
+}
+
+// jsonpath reads one field of an object with kubectl, "" when it does not exist (yet).
+func jsonpath(resource, path string, more ...string) func() string {
+	return func() string {
+		args := append([]string{"get", resource, "-o", "jsonpath={" + path + "}"}, more...)
+		out, err := tryRun(root, "kubectl", args...)
+		if err != nil {
+			return ""
+		}
+		return out
+	}
+}
+
+// freePort returns a loopback port that nothing listens on right now.
+func freePort() int {
+	GinkgoHelper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+var (
+	// started are the processes of the suite; runningAgents the agents among them, newest last.
+	started, runningAgents []*process
+)
+
+func decodeBase64(s string) string {
+	GinkgoHelper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	Expect(err).NotTo(HaveOccurred())
+	return string(b)
+}
+
+// process is a binary of ours running for the test, its output in the Ginkgo log.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+}
+
+func start(name string, env []string, args ...string) *process {
+	GinkgoHelper()
+	cmd := exec.Command(filepath.Join(bin, name), args...)
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+kubeconfig), env...)
+	cmd.Stdout, cmd.Stderr = GinkgoWriter, GinkgoWriter
+	Expect(cmd.Start()).To(Succeed())
+	p := &process{name: name, cmd: cmd}
+	if name == "satellite" {
+		runningAgents = append(runningAgents, p)
+	}
+	// Processes live across the ordered specs; AfterSuite stops them.
+	started = append(started, p)
+	return p
+}
+
+// kill ends the process without letting it say goodbye, as a crash or a lost node would.
+func (p *process) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	_ = p.cmd.Wait()
+}
+
+func (p *process) stop() {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		p.kill()
+	}
+}
+
+func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
