@@ -1,0 +1,64 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package hub
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/gorilla/websocket"
+	"k8s.io/utils/clock"
+
+	"github.com/checkstack/satellite-operator/internal/presence"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// TestStandbyTurnsSatellitesAway runs a hub that does not lead yet: it is not ready, and it
+// closes every upgrade with 1013 so the satellite tries again (through the Service, the leader).
+func TestStandbyTurnsSatellitesAway(t *testing.T) {
+	elected := make(chan struct{})
+	h := New(Options{Addr: "127.0.0.1:0", Elected: elected}, presence.NewTracker(clock.RealClock{}), clock.RealClock{}, logr.Discard())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = h.Start(ctx) }()
+	addr, err := h.Addr(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := h.ReadyCheck(nil); err == nil {
+		t.Error("a standby reports ready")
+	}
+	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+protocol.Path, nil)
+	if err != nil {
+		t.Fatalf("dialing the standby: %v", err)
+	}
+	_ = resp.Body.Close()
+	defer func() { _ = ws.Close() }()
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = ws.ReadMessage()
+	if !websocket.IsCloseError(err, closeTryAgainLater) {
+		t.Errorf("a standby ended the connection with %v, want close %d", err, closeTryAgainLater)
+	}
+
+	close(elected)
+	if err := h.ReadyCheck(nil); err != nil {
+		t.Errorf("the leader is not ready: %v", err)
+	}
+}
