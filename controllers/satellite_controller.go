@@ -49,9 +49,10 @@ import (
 // tokenPrefix marks satellite tokens, so that a leaked one is easy to recognise and scan for.
 const tokenPrefix = "csat_"
 
-// byoSecretPoll is how often a Satellite whose tokenSecretRef names a missing Secret looks again:
-// the manager caches only labelled Secrets, so it cannot watch for an unlabelled one to appear.
-const byoSecretPoll = 30 * time.Second
+// tokenProblemPoll is how often a Satellite whose token Secret is missing or in conflict looks
+// again: the manager caches only labelled Secrets, so it cannot watch an unlabelled one appear
+// or go away.
+const tokenProblemPoll = 30 * time.Second
 
 // HeartbeatFacts is the SatelliteReconciler's view of the heartbeats the hub holds in memory.
 type HeartbeatFacts interface {
@@ -169,8 +170,8 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 
 	requeue := out.RequeueAfter
-	if tokenReady.Reason == v1alpha1.ReasonSecretNotFound && (requeue == 0 || requeue > byoSecretPoll) {
-		requeue = byoSecretPoll
+	if tokenReady.Status != metav1.ConditionTrue && (requeue == 0 || requeue > tokenProblemPoll) {
+		requeue = tokenProblemPoll
 	}
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
@@ -278,10 +279,7 @@ func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v
 		}
 		return metav1.Condition{}, nil, fmt.Errorf("reading Secret named by spec.tokenSecretRef: %w", err)
 	}
-	if len(secret.Data[v1alpha1.SecretKeyToken]) == 0 {
-		return r.secretProblem(sat, v1alpha1.ReasonSecretInvalid,
-			fmt.Sprintf("Secret %s named by spec.tokenSecretRef has no key %q", name, v1alpha1.SecretKeyToken)), nil, nil
-	}
+	// Labelled first, even when invalid, so that the cache sees the Secret and its fix.
 	if secret.Labels[v1alpha1.LabelTokenSecret] != "true" {
 		patch := client.MergeFrom(secret.DeepCopy())
 		if secret.Labels == nil {
@@ -291,6 +289,10 @@ func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v
 		if err := r.Patch(ctx, secret, patch); err != nil {
 			return metav1.Condition{}, nil, fmt.Errorf("labelling Secret named by spec.tokenSecretRef: %w", err)
 		}
+	}
+	if len(secret.Data[v1alpha1.SecretKeyToken]) == 0 {
+		return r.secretProblem(sat, v1alpha1.ReasonSecretInvalid,
+			fmt.Sprintf("Secret %s named by spec.tokenSecretRef has no key %q", name, v1alpha1.SecretKeyToken)), nil, nil
 	}
 	return condition(metav1.ConditionTrue, v1alpha1.ReasonTokenProvided, fmt.Sprintf("The token is in Secret %s", name)), secret.Data[v1alpha1.SecretKeyToken], nil
 }

@@ -171,6 +171,33 @@ var _ = Describe("SatelliteReconciler", func() {
 			NotTo(Succeed(), "no token is generated when one is provided")
 	})
 
+	It("notices when an invalid Secret named by spec.tokenSecretRef is fixed", func() {
+		byo := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "half-done"},
+			Data:       map[string][]byte{"tokn": []byte("csat_typo")},
+		}
+		Expect(k8sClient.Create(ctx, byo)).To(Succeed())
+		sat := &v1alpha1.Satellite{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fixed-later"},
+			Spec:       v1alpha1.SatelliteSpec{Region: "us-east-1", TokenSecretRef: &v1alpha1.SecretReference{Name: "half-done"}},
+		}
+		Expect(k8sClient.Create(ctx, sat)).To(Succeed())
+		tokenReason := func() string {
+			c := meta.FindStatusCondition(get(sat).Status.Conditions, v1alpha1.ConditionTokenReady)
+			if c == nil {
+				return ""
+			}
+			return c.Reason
+		}
+		Eventually(tokenReason).Should(Equal(v1alpha1.ReasonSecretInvalid))
+
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(byo), byo)).To(Succeed())
+		byo.Data = map[string][]byte{v1alpha1.SecretKeyToken: []byte("csat_fixed")}
+		Expect(k8sClient.Update(ctx, byo)).To(Succeed())
+		// Well before the 30 s poll: the label makes the Secret's change a watch event.
+		Eventually(tokenReason).Should(Equal(v1alpha1.ReasonTokenProvided))
+	})
+
 	It("reports a missing Secret named by spec.tokenSecretRef", func() {
 		sat := &v1alpha1.Satellite{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "missing"},

@@ -30,25 +30,22 @@ import (
 )
 
 // BenchmarkConfigPushFanOut measures one assignment change pushed to every in-process session
-// it selects: derive each satellite's list, encode its config_updated, queue it. One session is
-// the baseline for the ratio.
+// it selects: derive each satellite's list, hand it to the session, and encode the frame as its
+// writer would. One session is the baseline for the ratio.
 func BenchmarkConfigPushFanOut(b *testing.B) {
 	for _, n := range []int{1, 10, 100, 1000} {
 		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
 			h := New(Options{}, presence.NewTracker(clock.RealClock{}), clock.RealClock{}, logr.Discard())
 			h.wakeSatellite = func(types.NamespacedName) {}
+			var sessions []*session
 			for i := range n {
 				uid := types.UID(fmt.Sprintf("uid-%d", i))
 				h.UpsertSatellite(SatelliteInfo{
 					Key: types.NamespacedName{Namespace: "monitoring", Name: fmt.Sprintf("sat-%d", i)},
 					UID: uid, Region: "eu-west-1", Labels: map[string]string{"tier": "edge"},
 				})
-				s := &session{send: make(chan []byte, 1), done: make(chan struct{}), log: logr.Discard()}
-				h.satellites[uid].session = s
-				go func() {
-					for range s.send {
-					}
-				}()
+				sessions = append(sessions, &session{configReady: make(chan struct{}, 1), done: make(chan struct{}), log: logr.Discard()})
+				h.satellites[uid].session = sessions[i]
 			}
 			sel, err := NewSelection(&v1alpha1.HealthCheckAssignmentSpec{Regions: []string{"eu-west-1"}})
 			if err != nil {
@@ -66,6 +63,17 @@ func BenchmarkConfigPushFanOut(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				info.Wire.IntervalSeconds = 30 + i%2 // a real change each time
 				h.UpsertAssignment(info)
+				// The writers' share, done here so that every list is encoded exactly once.
+				for _, s := range sessions {
+					<-s.configReady
+					list, ok := s.takeConfig()
+					if !ok {
+						b.Fatal("a selected session got no config")
+					}
+					if _, err := protocol.Encode(&protocol.ConfigUpdated{Assignments: list}); err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
 		})
 	}

@@ -363,7 +363,7 @@ func (h *Hub) rederiveLocked(sat *satellite) bool {
 	countChanged := len(next) != len(sat.relayed)
 	sat.relayed = next
 	if sat.session != nil {
-		sat.session.sendMessage(&protocol.ConfigUpdated{Assignments: next})
+		sat.session.pushConfig(next)
 	}
 	if countChanged {
 		go h.wakeSatellite(sat.key)

@@ -18,6 +18,7 @@ package hub_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -153,6 +154,31 @@ var _ = Describe("Hub", func() {
 
 		// b ran neither the deleted assignment nor anything a saw change.
 		cb.quiet()
+	})
+
+	It("survives a burst of assignment changes, ending on the full list", func() {
+		const burst = 200
+		sat := createSatellite(ctx, ns, "busy", "eu-west-1", nil)
+		c, _ := connect(sat)
+		defer c.close()
+		for i := range burst {
+			hca := httpAssignment(ns, fmt.Sprintf("bulk-%03d", i), "https://payments.example.com/healthz")
+			hca.Spec.Satellites = []string{"busy"}
+			Expect(k8sClient.Create(ctx, hca)).To(Succeed())
+		}
+		// Each config_updated replaces the whole list; the hub may coalesce them, never drop the last.
+		frames := 0
+		for {
+			upd, ok := c.next().(*protocol.ConfigUpdated)
+			Expect(ok).To(BeTrue())
+			frames++
+			if len(upd.Assignments) == burst {
+				break
+			}
+		}
+		GinkgoWriter.Printf("%d assignments created, %d config_updated frames\n", burst, frames)
+		Expect(frames).To(BeNumerically("<=", burst))
+		c.alive()
 	})
 
 	It("ingests results into metrics and the assignment's status, acks them and drops duplicates", func() {

@@ -129,13 +129,14 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(h.opts.ReadLimit)
 	s := &session{
-		hub:      h,
-		conn:     conn,
-		send:     make(chan []byte, h.opts.SendQueue),
-		done:     make(chan struct{}),
-		finished: make(chan struct{}),
-		limiter:  rate.NewLimiter(h.opts.MessageRate, h.opts.MessageBurst),
-		log:      h.log.WithValues("remote", r.RemoteAddr),
+		hub:         h,
+		conn:        conn,
+		send:        make(chan []byte, h.opts.SendQueue),
+		configReady: make(chan struct{}, 1),
+		done:        make(chan struct{}),
+		finished:    make(chan struct{}),
+		limiter:     rate.NewLimiter(h.opts.MessageRate, h.opts.MessageBurst),
+		log:         h.log.WithValues("remote", r.RemoteAddr),
 	}
 	h.mu.Lock()
 	h.sessions[s] = struct{}{}

@@ -57,6 +57,14 @@ type session struct {
 	// Set under hub.mu when the session authenticates.
 	sat      *satellite
 	presence presence.Session
+
+	// config_updated replaces the whole list, so only the latest one matters: a burst of
+	// assignment changes (a kubectl apply of hundreds) coalesces here into one frame, encoded by
+	// the writer, instead of filling the queue with lists the satellite would at once discard.
+	configMu      sync.Mutex
+	pendingConfig []protocol.Assignment
+	hasConfig     bool
+	configReady   chan struct{} // capacity 1: a pending config waits for the writer
 }
 
 // closeWith ends the session: the writer sends final, then a close frame with code and reason.
@@ -87,6 +95,27 @@ func (s *session) sendMessage(m protocol.Message) {
 	default:
 		s.closeWith(websocket.ClosePolicyViolation, "send queue full: the satellite reads too slowly", nil)
 	}
+}
+
+// pushConfig hands the writer the satellite's new list of assignments, replacing any list it
+// has not written yet. assignments must not be modified afterwards.
+func (s *session) pushConfig(assignments []protocol.Assignment) {
+	s.configMu.Lock()
+	s.pendingConfig, s.hasConfig = assignments, true
+	s.configMu.Unlock()
+	select {
+	case s.configReady <- struct{}{}:
+	default: // the writer is already due to take the pending list
+	}
+}
+
+// takeConfig returns the pending list for the writer, if any.
+func (s *session) takeConfig() ([]protocol.Assignment, bool) {
+	s.configMu.Lock()
+	defer s.configMu.Unlock()
+	list, ok := s.pendingConfig, s.hasConfig
+	s.pendingConfig, s.hasConfig = nil, false
+	return list, ok
 }
 
 // run authenticates the session, then reads its frames until it ends.
@@ -195,6 +224,21 @@ func (s *session) finish(readErr error) {
 	close(s.finished)
 }
 
+// drainQueue writes the frames queued so far; it reports false when the connection failed.
+func (s *session) drainQueue(write func(int, []byte) error) bool {
+	for {
+		select {
+		case data := <-s.send:
+			if err := write(websocket.TextMessage, data); err != nil {
+				s.closeWith(0, "", nil)
+				return false
+			}
+		default:
+			return true
+		}
+	}
+}
+
 // writePump is the connection's only writer. It pings at 9/10 of the pong wait so a silent peer
 // is noticed, and on close writes the final frame and the close frame.
 func (s *session) writePump() {
@@ -211,6 +255,24 @@ func (s *session) writePump() {
 	for {
 		select {
 		case data := <-s.send:
+			if err := write(websocket.TextMessage, data); err != nil {
+				s.closeWith(0, "", nil)
+				return
+			}
+		case <-s.configReady:
+			// Frames queued before the push (authenticated first of all) go out before it.
+			if !s.drainQueue(write) {
+				return
+			}
+			list, ok := s.takeConfig()
+			if !ok {
+				continue
+			}
+			data, err := protocol.Encode(&protocol.ConfigUpdated{Assignments: list})
+			if err != nil {
+				s.log.Error(err, "Encoding config_updated")
+				continue
+			}
 			if err := write(websocket.TextMessage, data); err != nil {
 				s.closeWith(0, "", nil)
 				return
