@@ -10,6 +10,8 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 HELM_VERSION ?= v3.22.0
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+CRD_REF_DOCS_VERSION ?= v0.3.0
+CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs-$(CRD_REF_DOCS_VERSION)
 # The Kubernetes version `helm lint` and `helm template` assume: a helm built by `go install` says
 # v1.20 otherwise, below the charts' kubeVersion. It is the version the tests run.
 HELM_KUBE_VERSION ?= v1.37.2
@@ -44,6 +46,11 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the markers.
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
+.PHONY: docs
+docs: $(CRD_REF_DOCS) ## Generate the API reference docs/api.md from the API types' doc comments and markers.
+	$(CRD_REF_DOCS) --source-path=./api/v1alpha1 --config=docs/crd-ref-docs.yaml --renderer=markdown \
+		--templates-dir=docs/crd-ref-docs --output-path=docs/api.md --log-level=WARN
+
 .PHONY: fmt
 fmt: ## Run go fmt.
 	go fmt ./...
@@ -73,10 +80,10 @@ bench-agent: envtest ## Load-test one agent with 1,000 HTTP checks against black
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go run ./hack/bench-agent $(BENCH_AGENT_FLAGS)
 
 .PHONY: verify
-verify: manifests generate fmt vet lint ## Fail when generated or formatted files are out of date, or lint fails.
-	@if [ -n "$$(git status --porcelain -- api config controllers internal cmd hack)" ]; then \
-		echo "Generated or formatted files are out of date; run 'make manifests generate fmt' and commit:"; \
-		git status --porcelain -- api config controllers internal cmd hack; exit 1; fi
+verify: manifests generate docs fmt vet lint ## Fail when generated or formatted files are out of date, or lint fails.
+	@if [ -n "$$(git status --porcelain -- api config controllers internal cmd hack docs)" ]; then \
+		echo "Generated or formatted files are out of date; run 'make manifests generate docs fmt' and commit:"; \
+		git status --porcelain -- api config controllers internal cmd hack docs; exit 1; fi
 
 .PHONY: helm-crds
 helm-crds: ## Copy the CRDs, the ClusterRole's rules and the Grafana dashboard into the operator chart.
@@ -129,3 +136,7 @@ $(HELM):
 $(GOLANGCI_LINT):
 	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(LOCALBIN)/golangci-lint $@
+
+$(CRD_REF_DOCS):
+	GOBIN=$(LOCALBIN) go install github.com/elastic/crd-ref-docs@$(CRD_REF_DOCS_VERSION)
+	mv $(LOCALBIN)/crd-ref-docs $@
