@@ -112,16 +112,18 @@ helm-dry-run: $(HELM) ## Render both charts and have the KUBECONFIG's cluster va
 ##@ Build
 
 .PHONY: build
-build: manifests generate ## Build the manager binary.
+build: manifests generate ## Build the manager and agent binaries.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
+	go build -o $(LOCALBIN)/satellite ./cmd/satellite
 
 .PHONY: run
 run: manifests generate ## Run the manager against the kubeconfig's cluster, or a local control plane when there is none.
 	hack/run.sh
 
 .PHONY: docker-build
-docker-build: ## Build the manager image (needs a Docker engine).
+docker-build: ## Build the manager and agent images (needs a Docker engine).
 	docker build -t $(IMG) .
+	docker build -t $(SATELLITE_IMG) -f Dockerfile.satellite .
 
 ##@ Tools
 
