@@ -32,7 +32,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -92,8 +91,8 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 		r.Relay.RemoveAssignment(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
-	log := logf.FromContext(ctx).WithValues("healthCheckAssignment", klog.KObj(hca))
-	ctx = logf.IntoContext(ctx, log)
+	// controller-runtime's logger already names the object.
+	log := logf.FromContext(ctx)
 
 	status := hca.Status.DeepCopy()
 	status.ObservedGeneration = hca.Generation

@@ -112,8 +112,8 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		r.Registry.RemoveSatellite(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
-	log := logf.FromContext(ctx).WithValues("satellite", klog.KObj(sat))
-	ctx = logf.IntoContext(ctx, log)
+	// controller-runtime's logger already names the object.
+	log := logf.FromContext(ctx)
 
 	tokenReady, token, err := r.reconcileToken(ctx, sat)
 	if err != nil {
