@@ -85,6 +85,11 @@ var _ = Describe("A user", Ordered, func() {
 		Eventually(jsonpath("satellite/eu-west", ".status.state")).Should(Equal("Online"))
 		Eventually(jsonpath("healthcheckassignment/manager-healthz", ".status.state")).Should(Equal("Healthy"))
 		Expect(kubectl("get", "sat,hca")).To(ContainSubstring("Online"))
+		// The results reach the manager's /metrics too.
+		metrics := scrape("http://" + addr(metricsPort) + "/metrics")
+		Expect(metrics).To(MatchRegexp(`satellite_connected\{namespace="default",region="eu-west-1",satellite="eu-west"\} 1`))
+		Expect(metrics).To(MatchRegexp(`satellite_check_up\{assignment="manager-healthz",[^}]*satellite="eu-west"[^}]*\} 1`))
+		Expect(metrics).To(MatchRegexp(`satellite_results_total\{status="healthy"\} [1-9]`))
 	})
 
 	It("kills the agent: the satellite goes Offline with an Event, and Online again on restart", func() {

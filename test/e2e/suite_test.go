@@ -20,7 +20,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,6 +192,18 @@ func (p *process) stop() {
 	case <-time.After(10 * time.Second):
 		p.kill()
 	}
+}
+
+// scrape returns the body of an HTTP GET.
+func scrape(url string) string {
+	GinkgoHelper()
+	resp, err := http.Get(url)
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(resp.StatusCode).To(Equal(http.StatusOK), "GET %s: %s", url, body)
+	return string(body)
 }
 
 func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
