@@ -125,17 +125,12 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	}
 
 	if !equality.Semantic.DeepEqual(hca.Status, *status) {
-		before := hca.Status.State
-		patch := client.MergeFromWithOptions(hca.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		before := hca.DeepCopy()
 		hca.Status = *status
-		if err := r.Status().Patch(ctx, hca, patch); err != nil {
-			if apierrors.IsConflict(err) {
-				log.V(1).Info("HealthCheckAssignment changed while reconciling; waiting for the newer version")
-				return ctrl.Result{}, nil
-			}
-			return ctrl.Result{}, fmt.Errorf("patching status of HealthCheckAssignment: %w", err)
+		if patched, err := patchStatus(ctx, r.Client, before, hca); !patched {
+			return ctrl.Result{}, err
 		}
-		if reason, eventType := checkEvent(before, status.State); reason != "" {
+		if reason, eventType := checkEvent(before.Status.State, status.State); reason != "" {
 			r.Recorder.Eventf(hca, nil, eventType, reason, "Aggregate", "%s is %s: %s", hca.Spec.System, status.State, summary(status.Satellites))
 			log.Info("Check changed state", "state", status.State)
 		}

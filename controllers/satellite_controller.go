@@ -150,17 +150,10 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	meta.SetStatusCondition(&out.Status.Conditions, tokenReady)
 
 	if !equality.Semantic.DeepEqual(sat.Status, out.Status) {
-		// The optimistic lock makes a reconcile that read a stale Satellite fail instead of
-		// announcing a transition a second time.
-		patch := client.MergeFromWithOptions(sat.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		before := sat.DeepCopy()
 		sat.Status = out.Status
-		if err := r.Status().Patch(ctx, sat, patch); err != nil {
-			if apierrors.IsConflict(err) {
-				// A newer Satellite exists; its watch event brings it back here.
-				log.V(1).Info("Satellite changed while reconciling; waiting for the newer version")
-				return ctrl.Result{}, nil
-			}
-			return ctrl.Result{}, fmt.Errorf("patching status of Satellite: %w", err)
+		if patched, err := patchStatus(ctx, r.Client, before, sat); !patched {
+			return ctrl.Result{}, err
 		}
 		log.V(1).Info("Updated status", "state", out.Status.State)
 	}
