@@ -114,7 +114,8 @@ type Hub struct {
 	elected    <-chan struct{}
 	// assignmentEvents wakes the HealthCheckAssignmentReconciler when results change a status.
 	assignmentEvents chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
-	// satelliteEvents wakes the SatelliteReconciler when the number of relayed assignments changes.
+	// wakeSatellite asks for a reconcile of a Satellite whose number of relayed assignments
+	// changed (status.assignments); tracker.Wake, replaced in benchmarks.
 	wakeSatellite func(types.NamespacedName)
 
 	mu          sync.Mutex
@@ -172,8 +173,8 @@ type AssignmentInfo struct {
 	Paused bool
 }
 
-// New returns a Hub. tracker receives the heartbeats; wakeSatellite asks for a reconcile of a
-// Satellite whose relayed assignments changed in number.
+// New returns a Hub. tracker receives the heartbeats, and wakes the SatelliteReconciler when a
+// satellite's number of relayed assignments changes.
 func New(opts Options, tracker *presence.Tracker, clk clock.PassiveClock, log logr.Logger) *Hub {
 	opts.defaults()
 	return &Hub{
