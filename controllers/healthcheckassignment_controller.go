@@ -109,13 +109,24 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 		return ctrl.Result{}, fmt.Errorf("listing Satellites: %w", err)
 	}
 	views := r.Relay.Results(hca.UID)
+	persisted := map[string]v1alpha1.SatelliteCheckStatus{}
+	for _, s := range hca.Status.Satellites {
+		persisted[s.Name] = s
+	}
 	status.Satellites = []v1alpha1.SatelliteCheckStatus{}
 	for i := range satellites.Items {
 		sat := &satellites.Items[i]
 		if sel == nil || !sel.MatchesSatellite(sat) {
 			continue
 		}
-		status.Satellites = append(status.Satellites, satelliteCheckStatus(sat, views[sat.Name]))
+		entry, known := persisted[sat.Name]
+		if view, ok := views[sat.Name]; ok || !known {
+			entry = satelliteCheckStatus(sat, view)
+		}
+		// Until the satellite reports to this manager (a new leader holds no results yet), its
+		// last persisted view stands, so a restart neither wipes the status nor flaps the state.
+		entry.Region = sat.Spec.Region
+		status.Satellites = append(status.Satellites, entry)
 	}
 	slices.SortFunc(status.Satellites, func(a, b v1alpha1.SatelliteCheckStatus) int { return strings.Compare(a.Name, b.Name) })
 	status.SelectedSatellites = int32(len(status.Satellites))

@@ -22,8 +22,10 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -40,6 +42,7 @@ type Running struct {
 	// HubAddr is host:port of the satellites' endpoint.
 	HubAddr string
 
+	cfg     operator.Config
 	cancel  context.CancelFunc
 	stopped chan error
 }
@@ -74,6 +77,8 @@ func (r *Running) start(cfg operator.Config) error {
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Cache:                  operator.CacheOptions(),
+		// Restart runs a second manager in this process, with the same controller names.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
 		return err
@@ -81,6 +86,7 @@ func (r *Running) start(cfg operator.Config) error {
 	if cfg.Hub.Addr == "" {
 		cfg.Hub.Addr = "127.0.0.1:0"
 	}
+	r.cfg = cfg
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	if r.Operator, err = operator.Setup(ctx, mgr, cfg); err != nil {
@@ -95,6 +101,19 @@ func (r *Running) start(cfg operator.Config) error {
 		return fmt.Errorf("waiting for the hub to listen: %w", err)
 	}
 	return nil
+}
+
+// Restart stops the manager, waits for pause with the control plane up and no manager, and
+// starts a new manager whose hub listens on the same address, as after a crash or an upgrade.
+func (r *Running) Restart(pause time.Duration) error {
+	r.cancel()
+	if err := <-r.stopped; err != nil {
+		return fmt.Errorf("stopping the manager: %w", err)
+	}
+	time.Sleep(pause)
+	cfg := r.cfg
+	cfg.Hub.Addr = r.HubAddr
+	return r.start(cfg)
 }
 
 // Stop stops the manager and the control plane.
