@@ -193,7 +193,7 @@ var _ = Describe("Agent", func() {
 		By("stopping the manager for 30 s")
 		producedBefore := a.stats().ResultsProduced
 		Expect(running.Restart(30 * time.Second)).To(Succeed())
-		Expect(a.stats().ResultsProduced - producedBefore).To(BeNumerically(">=", 5), "checks went on without the manager")
+		Expect(a.stats().ResultsProduced-producedBefore).To(BeNumerically(">=", 5), "checks went on without the manager")
 		// The new manager holds no results yet; the persisted ones stand meanwhile.
 		Consistently(checkState).WithTimeout(2 * time.Second).Should(Equal(v1alpha1.CheckHealthy))
 
