@@ -40,7 +40,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/agent"
@@ -195,22 +194,13 @@ func waitRelayed(ctx context.Context, c client.Client, ns string, n int) error {
 // ingested returns how many results of the namespace's satellite the manager has ingested: the
 // sample count of its satellite_check_latency_seconds, summed over the assignments.
 func ingested(ns string) (float64, error) {
-	families, err := metrics.Registry.Gather()
+	series, err := controlplane.Metrics("satellite_check_latency_seconds", map[string]string{"namespace": ns})
 	if err != nil {
 		return 0, err
 	}
 	var n uint64
-	for _, f := range families {
-		if f.GetName() != "satellite_check_latency_seconds" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "namespace" && l.GetValue() == ns {
-					n += m.GetHistogram().GetSampleCount()
-				}
-			}
-		}
+	for _, m := range series {
+		n += m.GetHistogram().GetSampleCount()
 	}
 	return float64(n), nil
 }
@@ -323,20 +313,15 @@ func runOurs(ctx context.Context, o options, t *target, bin, coreURL string, cre
 // managerResults returns the manager's satellite_results_total by status, such as
 // "healthy=5000 duplicate=0".
 func managerResults() (string, error) {
-	families, err := metrics.Registry.Gather()
+	series, err := controlplane.Metrics("satellite_results_total", nil)
 	if err != nil {
 		return "", err
 	}
 	var parts []string
-	for _, f := range families {
-		if f.GetName() != "satellite_results_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "status" {
-					parts = append(parts, fmt.Sprintf("%s=%.0f", l.GetValue(), m.GetCounter().GetValue()))
-				}
+	for _, m := range series {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "status" {
+				parts = append(parts, fmt.Sprintf("%s=%.0f", l.GetValue(), m.GetCounter().GetValue()))
 			}
 		}
 	}

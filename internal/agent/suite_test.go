@@ -33,7 +33,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/agent"
@@ -183,23 +182,13 @@ func newTarget() *target {
 // duplicates, not rejected): the sample count of its satellite_check_latency_seconds.
 func ingested(ns, assignment, sat string) uint64 {
 	GinkgoHelper()
-	families, err := metrics.Registry.Gather()
+	series, err := controlplane.Metrics("satellite_check_latency_seconds",
+		map[string]string{"namespace": ns, "assignment": assignment, "satellite": sat})
 	Expect(err).NotTo(HaveOccurred())
-	for _, f := range families {
-		if f.GetName() != "satellite_check_latency_seconds" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			got := map[string]string{}
-			for _, l := range m.GetLabel() {
-				got[l.GetName()] = l.GetValue()
-			}
-			if got["namespace"] == ns && got["assignment"] == assignment && got["satellite"] == sat {
-				return m.GetHistogram().GetSampleCount()
-			}
-		}
+	if len(series) == 0 {
+		return 0
 	}
-	return 0
+	return series[0].GetHistogram().GetSampleCount()
 }
 
 // proxy forwards TCP connections to the manager and can cut them, as a network partition does.

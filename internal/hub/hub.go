@@ -18,6 +18,7 @@ package hub
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -111,7 +112,6 @@ type Hub struct {
 	tracker    *presence.Tracker
 	metrics    *metricsSet
 	handshakes *rate.Limiter
-	elected    <-chan struct{}
 	// assignmentEvents wakes the HealthCheckAssignmentReconciler when results change a status.
 	assignmentEvents chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
 	// wakeSatellite asks for a reconcile of a Satellite whose number of relayed assignments
@@ -184,7 +184,6 @@ func New(opts Options, tracker *presence.Tracker, clk clock.PassiveClock, log lo
 		tracker:          tracker,
 		metrics:          hubMetrics(),
 		handshakes:       rate.NewLimiter(opts.HandshakeRate, opts.HandshakeBurst),
-		elected:          opts.Elected,
 		assignmentEvents: make(chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment], 1024),
 		wakeSatellite:    tracker.Wake,
 		satellites:       map[types.UID]*satellite{},
@@ -213,7 +212,7 @@ func (h *Hub) UpsertSatellite(info SatelliteInfo) {
 	if !ok {
 		if oldUID, taken := h.byKey[info.Key]; taken {
 			// The Satellite was deleted and re-created under the same name.
-			h.removeLocked(oldUID, protocol.CloseDeleted, protocol.ShutdownDeleted)
+			h.removeLocked(oldUID)
 		}
 		sat = &satellite{uid: info.UID, key: info.Key, seen: newIDSet(h.opts.SeenResults)}
 		h.satellites[info.UID] = sat
@@ -231,7 +230,7 @@ func (h *Hub) UpsertSatellite(info SatelliteInfo) {
 	if sat.hasToken {
 		h.byHash[sat.hash] = sat.uid
 	}
-	if ok && sat.region == info.Region && mapsEqual(sat.labels, info.Labels) {
+	if ok && sat.region == info.Region && maps.Equal(sat.labels, info.Labels) {
 		return
 	}
 	sat.region, sat.labels = info.Region, info.Labels
@@ -245,18 +244,19 @@ func (h *Hub) RemoveSatellite(key types.NamespacedName) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if uid, ok := h.byKey[key]; ok {
-		h.removeLocked(uid, protocol.CloseDeleted, protocol.ShutdownDeleted)
+		h.removeLocked(uid)
 	}
 }
 
-func (h *Hub) removeLocked(uid types.UID, code int, reason string) {
+// removeLocked forgets a deleted Satellite and closes its session with 4003.
+func (h *Hub) removeLocked(uid types.UID) {
 	sat := h.satellites[uid]
 	if sat == nil {
 		return
 	}
 	if sat.session != nil {
 		h.log.Info("Closing session: the Satellite was deleted", "satellite", sat.key)
-		sat.session.closeWith(code, reason, &protocol.Shutdown{Reason: reason})
+		sat.session.closeWith(protocol.CloseDeleted, protocol.ShutdownDeleted, &protocol.Shutdown{Reason: protocol.ShutdownDeleted})
 	}
 	delete(h.satellites, uid)
 	delete(h.byKey, sat.key)
@@ -387,18 +387,6 @@ func (h *Hub) deriveLocked(sat *satellite) []protocol.Assignment {
 func sameAssignment(x, y protocol.Assignment) bool {
 	return x.ConfigID == y.ConfigID && x.SystemID == y.SystemID && x.StrategyID == y.StrategyID &&
 		x.IntervalSeconds == y.IntervalSeconds && bytes.Equal(x.Config, y.Config)
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if bv, ok := b[k]; !ok || bv != v {
-			return false
-		}
-	}
-	return true
 }
 
 // ingest records a result of a session's satellite and returns its satellite_results_total

@@ -97,11 +97,11 @@ func (h *Hub) ReadyCheck(*http.Request) error {
 }
 
 func (h *Hub) leading() bool {
-	if h.elected == nil {
+	if h.opts.Elected == nil {
 		return true
 	}
 	select {
-	case <-h.elected:
+	case <-h.opts.Elected:
 		return true
 	default:
 		return false

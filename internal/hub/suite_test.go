@@ -35,7 +35,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/controlplane"
@@ -233,32 +232,18 @@ func checkUp(ns, assignment, sat string) float64 {
 	return metricValue("satellite_check_up", map[string]string{"namespace": ns, "assignment": assignment, "satellite": sat})
 }
 
+// metricValue reads the counter or gauge of the first series of name with labels, 0 if none.
 func metricValue(name string, labels map[string]string) float64 {
 	GinkgoHelper()
-	families, err := metrics.Registry.Gather()
+	series, err := controlplane.Metrics(name, labels)
 	Expect(err).NotTo(HaveOccurred())
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	metric:
-		for _, m := range f.GetMetric() {
-			got := map[string]string{}
-			for _, l := range m.GetLabel() {
-				got[l.GetName()] = l.GetValue()
-			}
-			for k, v := range labels {
-				if got[k] != v {
-					continue metric
-				}
-			}
-			if m.GetCounter() != nil {
-				return m.GetCounter().GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
+	if len(series) == 0 {
+		return 0
 	}
-	return 0
+	if c := series[0].GetCounter(); c != nil {
+		return c.GetValue()
+	}
+	return series[0].GetGauge().GetValue()
 }
 
 func getToken(ctx context.Context, ns, satellite string) string {
