@@ -184,7 +184,7 @@ func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *
 	log := logf.FromContext(ctx)
 	name := sat.TokenSecretName()
 	rotateTo := sat.Annotations[v1alpha1.AnnotationRotateToken]
-	ready := condition(metav1.ConditionTrue, v1alpha1.ReasonTokenGenerated, fmt.Sprintf("The token is in Secret %s", name))
+	ready := tokenReadyCondition(metav1.ConditionTrue, v1alpha1.ReasonTokenGenerated, fmt.Sprintf("The token is in Secret %s", name))
 
 	secret := &corev1.Secret{}
 	err := r.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: name}, secret)
@@ -287,7 +287,7 @@ func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v
 		return r.secretProblem(sat, v1alpha1.ReasonSecretInvalid,
 			fmt.Sprintf("Secret %s named by spec.tokenSecretRef has no key %q", name, v1alpha1.SecretKeyToken)), nil, nil
 	}
-	return condition(metav1.ConditionTrue, v1alpha1.ReasonTokenProvided, fmt.Sprintf("The token is in Secret %s", name)), secret.Data[v1alpha1.SecretKeyToken], nil
+	return tokenReadyCondition(metav1.ConditionTrue, v1alpha1.ReasonTokenProvided, fmt.Sprintf("The token is in Secret %s", name)), secret.Data[v1alpha1.SecretKeyToken], nil
 }
 
 // secretProblem returns a false TokenReady condition, and announces it when it is new.
@@ -295,10 +295,10 @@ func (r *SatelliteReconciler) secretProblem(sat *v1alpha1.Satellite, reason, mes
 	if c := meta.FindStatusCondition(sat.Status.Conditions, v1alpha1.ConditionTokenReady); c == nil || c.Reason != reason {
 		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventTokenSecretProblem, "CheckToken", "%s", message)
 	}
-	return condition(metav1.ConditionFalse, reason, message)
+	return tokenReadyCondition(metav1.ConditionFalse, reason, message)
 }
 
-func condition(status metav1.ConditionStatus, reason, message string) metav1.Condition {
+func tokenReadyCondition(status metav1.ConditionStatus, reason, message string) metav1.Condition {
 	return metav1.Condition{Type: v1alpha1.ConditionTokenReady, Status: status, Reason: reason, Message: message}
 }
 
