@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -29,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
@@ -69,6 +71,9 @@ type Options struct {
 	// Elected is closed when this manager becomes leader; until then upgrades get 1013.
 	// Nil means leader from the start.
 	Elected <-chan struct{}
+	// Satellites lists the Satellites (the manager's cache), so that a new hub answers 1013
+	// until it holds every one's credentials. Nil means it holds them from the start.
+	Satellites client.Reader
 }
 
 func (o *Options) defaults() {
@@ -118,14 +123,18 @@ type Hub struct {
 	// changed (status.assignments); tracker.Wake, replaced in benchmarks.
 	wakeSatellite func(types.NamespacedName)
 
-	mu          sync.Mutex
-	satellites  map[types.UID]*satellite
-	byKey       map[types.NamespacedName]types.UID
-	byHash      map[TokenHash]types.UID
-	assignments map[types.UID]*assignment // by the HealthCheckAssignment's UID (the configId)
-	byAssignKey map[types.NamespacedName]types.UID
-	sessions    map[*session]struct{} // every open connection, authenticated or not
-	addr        chan string           // the listening address, once known
+	// credentialsLoaded turns true, for good, once every Satellite has been registered.
+	credentialsLoaded atomic.Bool
+
+	mu           sync.Mutex
+	loadingSince time.Time // when the leader first checked for loaded credentials
+	satellites   map[types.UID]*satellite
+	byKey        map[types.NamespacedName]types.UID
+	byHash       map[TokenHash]types.UID
+	assignments  map[types.UID]*assignment // by the HealthCheckAssignment's UID (the configId)
+	byAssignKey  map[types.NamespacedName]types.UID
+	sessions     map[*session]struct{} // every open connection, authenticated or not
+	addr         chan string           // the listening address, once known
 }
 
 // satellite is what the hub knows of one Satellite.

@@ -29,11 +29,16 @@ import (
 	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
-// closeTryAgainLater is the close code a standby sends: only the leader serves satellites.
+// closeTryAgainLater is the close code of a hub that cannot serve yet: a standby, or a new leader
+// still loading credentials.
 const closeTryAgainLater = 1013
+
+// credentialsWait bounds how long a new leader waits for every Satellite's credentials.
+const credentialsWait = 30 * time.Second
 
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  4096,
@@ -88,11 +93,42 @@ func (h *Hub) Addr(ctx context.Context) (string, error) {
 	}
 }
 
-// ReadyCheck fails until this manager leads, so that a Service routes satellites to the leader.
-func (h *Hub) ReadyCheck(*http.Request) error {
+// ReadyCheck fails until this manager leads and knows every Satellite's credentials, so that a
+// Service routes satellites to the leader only once it can authenticate them.
+func (h *Hub) ReadyCheck(r *http.Request) error {
+	ctx := context.Background()
+	if r != nil {
+		ctx = r.Context()
+	}
+	return h.ready(ctx)
+}
+
+// ready says why the hub cannot serve satellites yet, or nil. A new leader turns them away with
+// 1013 until the SatelliteReconciler has handed it every Satellite's token: refusing them with
+// 4001 instead would send every agent of a failover into its slow retry.
+func (h *Hub) ready(ctx context.Context) error {
 	if !h.leading() {
 		return errors.New("not the leader")
 	}
+	if h.credentialsLoaded.Load() || h.opts.Satellites == nil {
+		return nil
+	}
+	list := &v1alpha1.SatelliteList{}
+	if err := h.opts.Satellites.List(ctx, list); err != nil {
+		return fmt.Errorf("listing Satellites: %w", err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.loadingSince.IsZero() {
+		h.loadingSince = h.clock.Now()
+	}
+	for i := range list.Items {
+		// A Satellite whose reconcile keeps failing must not keep every other one out.
+		if _, ok := h.satellites[list.Items[i].UID]; !ok && h.clock.Since(h.loadingSince) < credentialsWait {
+			return fmt.Errorf("credentials of %d Satellites not loaded yet", len(list.Items)-len(h.satellites))
+		}
+	}
+	h.credentialsLoaded.Store(true)
 	return nil
 }
 
@@ -142,7 +178,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.sessions[s] = struct{}{}
 	h.mu.Unlock()
 	go s.writePump()
-	s.run(bearerToken(r))
+	s.run(r.Context(), bearerToken(r))
 }
 
 func bearerToken(r *http.Request) string {

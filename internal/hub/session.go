@@ -17,6 +17,7 @@ limitations under the License.
 package hub
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync"
@@ -119,11 +120,11 @@ func (s *session) takeConfig() ([]protocol.Assignment, bool) {
 }
 
 // run authenticates the session, then reads its frames until it ends.
-func (s *session) run(bearer string) {
+func (s *session) run(ctx context.Context, bearer string) {
 	var readErr error
 	defer func() { s.finish(readErr) }()
-	if !s.hub.leading() {
-		s.closeWith(closeTryAgainLater, "not the leader; try again later", nil)
+	if err := s.hub.ready(ctx); err != nil {
+		s.closeWith(closeTryAgainLater, err.Error()+"; try again later", nil)
 		return
 	}
 	if !s.authenticate(bearer) {

@@ -23,8 +23,13 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/gorilla/websocket"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/presence"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
@@ -60,5 +65,26 @@ func TestStandbyTurnsSatellitesAway(t *testing.T) {
 	close(elected)
 	if err := h.ReadyCheck(nil); err != nil {
 		t.Errorf("the leader is not ready: %v", err)
+	}
+}
+
+// TestNewLeaderWaitsForCredentials checks that a hub that does not yet hold every Satellite's
+// token turns satellites away with "try again" instead of failing their authentication.
+func TestNewLeaderWaitsForCredentials(t *testing.T) {
+	sat := &v1alpha1.Satellite{ObjectMeta: metav1.ObjectMeta{Namespace: "monitoring", Name: "eu-west", UID: "uid-1"}}
+	scheme := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(sat).Build()
+	h := New(Options{Satellites: reader}, presence.NewTracker(clock.RealClock{}), clock.RealClock{}, logr.Discard())
+
+	if err := h.ReadyCheck(nil); err == nil {
+		t.Error("ready before the Satellite's credentials are loaded")
+	}
+	h.UpsertSatellite(SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "eu-west"}, UID: "uid-1",
+		TokenHash: HashToken([]byte("csat_x")), HasToken: true})
+	if err := h.ReadyCheck(nil); err != nil {
+		t.Errorf("not ready with every credential loaded: %v", err)
 	}
 }

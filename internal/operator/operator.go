@@ -82,6 +82,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 		cfg.Hub.StatusRefresh = cfg.StatusReportInterval
 	}
 	cfg.Hub.Elected = mgr.Elected()
+	cfg.Hub.Satellites = mgr.GetCache()
 
 	tracker := presence.NewTracker(clk)
 	h := hub.New(cfg.Hub, tracker, clk, ctrl.Log.WithName("hub"))
