@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -34,17 +33,15 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
-	"github.com/checkstack/satellite-operator/internal/hub"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
@@ -52,17 +49,25 @@ import (
 // again: those Secrets are not cached (the cache holds only token Secrets), so not watched.
 const secretRefresh = 5 * time.Minute
 
-// AssignmentRelay is the hub's side of the HealthCheckAssignmentReconciler.
-type AssignmentRelay interface {
+// AssignmentFleet is the fleet's side of the HealthCheckAssignmentReconciler.
+type AssignmentFleet interface {
 	// UpsertAssignment relays an assignment to the satellites it selects.
-	UpsertAssignment(hub.AssignmentInfo)
+	UpsertAssignment(fleet.AssignmentInfo) error
 	// RemoveAssignment stops relaying it.
 	RemoveAssignment(types.NamespacedName)
-	// Results returns each satellite's view of the assignment with this UID, by satellite name.
-	Results(types.UID) map[string]hub.CheckView
-	// AssignmentEvents wakes the reconciler when results change an assignment's status.
+	// Report summarises the satellites' views of the assignment with this UID.
+	Report(uid types.UID, maxListed int) (fleet.Report, bool)
+	// AssignmentEvents wakes the reconciler when results or its satellites change its status.
 	AssignmentEvents() <-chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
 }
+
+// maxListedSatellites and maxListedRegions bound the status, so that it stays far below the API
+// server's request limit at any selection size: 100 entries of at most about 1.3 KiB each, and
+// 256 region counts.
+const (
+	maxListedSatellites = 100
+	maxListedRegions    = 256
+)
 
 // HealthCheckAssignmentReconciler relays each assignment to the satellites it selects and
 // aggregates their results into its status.
@@ -72,7 +77,7 @@ type HealthCheckAssignmentReconciler struct {
 	APIReader client.Reader
 	Recorder  events.EventRecorder
 	Clock     clock.PassiveClock
-	Relay     AssignmentRelay
+	Fleet     AssignmentFleet
 }
 
 // +kubebuilder:rbac:groups=satellite.checkstack.io,resources=healthcheckassignments,verbs=get;list;watch
@@ -83,12 +88,12 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	hca := &v1alpha1.HealthCheckAssignment{}
 	if err := r.Get(ctx, req.NamespacedName, hca); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.Relay.RemoveAssignment(req.NamespacedName)
+			r.Fleet.RemoveAssignment(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !hca.DeletionTimestamp.IsZero() {
-		r.Relay.RemoveAssignment(req.NamespacedName)
+		r.Fleet.RemoveAssignment(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	// controller-runtime's logger already names the object.
@@ -96,7 +101,7 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 
 	status := hca.Status.DeepCopy()
 	status.ObservedGeneration = hca.Generation
-	ready, sel, requeue, err := r.relay(ctx, hca)
+	ready, requeue, err := r.relay(ctx, hca)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -104,34 +109,10 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	ready.LastTransitionTime = metav1.NewTime(r.Clock.Now().Truncate(time.Second))
 	meta.SetStatusCondition(&status.Conditions, ready)
 
-	satellites := &v1alpha1.SatelliteList{}
-	if err := r.List(ctx, satellites, client.InNamespace(hca.Namespace)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("listing Satellites: %w", err)
-	}
-	views := r.Relay.Results(hca.UID)
-	persisted := map[string]v1alpha1.SatelliteCheckStatus{}
-	for _, s := range hca.Status.Satellites {
-		persisted[s.Name] = s
-	}
-	status.Satellites = []v1alpha1.SatelliteCheckStatus{}
-	for i := range satellites.Items {
-		sat := &satellites.Items[i]
-		if sel == nil || !sel.MatchesSatellite(sat) {
-			continue
-		}
-		entry, known := persisted[sat.Name]
-		if view, ok := views[sat.Name]; ok || !known {
-			entry = satelliteCheckStatus(sat, view)
-		}
-		// Until the satellite reports to this manager (a new leader holds no results yet), its
-		// last persisted view stands, so a restart neither wipes the status nor flaps the state.
-		entry.Region = sat.Spec.Region
-		status.Satellites = append(status.Satellites, entry)
-	}
-	slices.SortFunc(status.Satellites, func(a, b v1alpha1.SatelliteCheckStatus) int { return strings.Compare(a.Name, b.Name) })
-	status.SelectedSatellites = int32(len(status.Satellites))
-	status.State = aggregate(status.Satellites, hca.Spec.Thresholds.Quorum)
-	if hca.Spec.Paused || sel == nil {
+	report, relayed := r.Fleet.Report(hca.UID, maxListedSatellites)
+	applyReport(status, report)
+	status.State = report.Counts.State(hca.Spec.Thresholds.Quorum)
+	if hca.Spec.Paused || !relayed {
 		status.State = v1alpha1.CheckUnknown
 	}
 
@@ -149,32 +130,33 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
-// relay hands the assignment to the hub, or withdraws it, and returns the Ready condition, the
-// compiled selection (nil when invalid) and when to read referenced Secrets again.
-func (r *HealthCheckAssignmentReconciler) relay(ctx context.Context, hca *v1alpha1.HealthCheckAssignment) (metav1.Condition, *hub.Selection, time.Duration, error) {
+// relay hands the assignment to the fleet, or withdraws it, and returns the Ready condition
+// and when to read referenced Secrets again.
+func (r *HealthCheckAssignmentReconciler) relay(ctx context.Context, hca *v1alpha1.HealthCheckAssignment) (metav1.Condition, time.Duration, error) {
 	key := client.ObjectKeyFromObject(hca)
-	sel, err := hub.NewSelection(&hca.Spec)
+	sel, err := fleet.NewSelection(&hca.Spec)
 	if err != nil {
-		r.Relay.RemoveAssignment(key)
-		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonInvalidSelector, "spec.satelliteSelector: "+err.Error()), nil, 0, nil
+		r.Fleet.RemoveAssignment(key)
+		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonInvalidSelector, "spec.satelliteSelector: "+err.Error()), 0, nil
 	}
 	cfg, usesSecrets, err := r.checkConfig(ctx, hca)
 	if err != nil {
 		var unavailable *secretUnavailableError
 		if errors.As(err, &unavailable) {
-			r.Relay.RemoveAssignment(key)
-			return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonSecretUnavailable, err.Error()), &sel, secretRefresh, nil
+			r.Fleet.RemoveAssignment(key)
+			return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonSecretUnavailable, err.Error()), secretRefresh, nil
 		}
-		return metav1.Condition{}, nil, 0, err
+		return metav1.Condition{}, 0, err
 	}
 	raw, err := json.Marshal(cfg)
 	if err != nil {
-		return metav1.Condition{}, nil, 0, fmt.Errorf("encoding check config: %w", err)
+		return metav1.Condition{}, 0, fmt.Errorf("encoding check config: %w", err)
 	}
-	r.Relay.UpsertAssignment(hub.AssignmentInfo{
-		Key:       key,
-		UID:       hca.UID,
-		Selection: sel,
+	if err := r.Fleet.UpsertAssignment(fleet.AssignmentInfo{
+		Key:        key,
+		UID:        hca.UID,
+		Generation: hca.Generation,
+		Selection:  sel,
 		Wire: protocol.Assignment{
 			ConfigID:        string(hca.UID),
 			SystemID:        hca.Spec.System,
@@ -184,15 +166,18 @@ func (r *HealthCheckAssignmentReconciler) relay(ctx context.Context, hca *v1alph
 		},
 		Thresholds: hca.Spec.Thresholds,
 		Paused:     hca.Spec.Paused,
-	})
+		Persisted:  &hca.Status,
+	}); err != nil {
+		return metav1.Condition{}, 0, fmt.Errorf("relaying the check: %w", err)
+	}
 	var requeue time.Duration
 	if usesSecrets {
 		requeue = secretRefresh
 	}
 	if hca.Spec.Paused {
-		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonPaused, "spec.paused stops the check"), &sel, requeue, nil
+		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonPaused, "spec.paused stops the check"), requeue, nil
 	}
-	return readyCondition(metav1.ConditionTrue, v1alpha1.ReasonRelayed, "The check is relayed to the selected satellites"), &sel, requeue, nil
+	return readyCondition(metav1.ConditionTrue, v1alpha1.ReasonRelayed, "The check is relayed to the selected satellites"), requeue, nil
 }
 
 // secretUnavailableError says a Secret key that a header refers to does not exist (yet).
@@ -239,10 +224,35 @@ func (r *HealthCheckAssignmentReconciler) checkConfig(ctx context.Context, hca *
 	return cfg, usesSecrets, nil
 }
 
-func satelliteCheckStatus(sat *v1alpha1.Satellite, v hub.CheckView) v1alpha1.SatelliteCheckStatus {
+// applyReport writes the fleet's report of the satellites' views into the status: counts for
+// every selected satellite, and entries for those that do not see the check healthy.
+func applyReport(status *v1alpha1.HealthCheckAssignmentStatus, rep fleet.Report) {
+	status.SelectedSatellites = rep.Selected
+	status.Summary = &v1alpha1.CheckSummary{}
+	*status.Summary = checkSummary(rep.Counts)
+	status.Regions = []v1alpha1.RegionCheckSummary{}
+	for _, rc := range rep.Regions {
+		if len(status.Regions) == maxListedRegions {
+			break
+		}
+		status.Regions = append(status.Regions, v1alpha1.RegionCheckSummary{Region: rc.Region, CheckSummary: checkSummary(rc.Counts)})
+	}
+	status.RegionsTruncated = len(rep.Regions) > maxListedRegions
+	status.Satellites = []v1alpha1.SatelliteCheckStatus{}
+	for _, v := range rep.NotHealthy {
+		status.Satellites = append(status.Satellites, satelliteCheckStatus(v))
+	}
+	status.SatellitesTruncated = rep.Truncated
+}
+
+func checkSummary(c fleet.Counts) v1alpha1.CheckSummary {
+	return v1alpha1.CheckSummary{Healthy: c.Healthy, Degraded: c.Degraded, Unhealthy: c.Unhealthy, Unknown: c.Unknown}
+}
+
+func satelliteCheckStatus(v fleet.SatelliteView) v1alpha1.SatelliteCheckStatus {
 	s := v1alpha1.SatelliteCheckStatus{
-		Name:                 sat.Name,
-		Region:               sat.Spec.Region,
+		Name:                 v.Name,
+		Region:               v.Region,
 		Status:               v.Status,
 		LatencyMs:            v.Latency.Milliseconds(),
 		Message:              truncate(v.Message, 1024),
@@ -281,28 +291,13 @@ func readyCondition(status metav1.ConditionStatus, reason, message string) metav
 	return metav1.Condition{Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: message}
 }
 
-// SetupWithManager registers the reconciler: it watches assignments, the Satellites of their
-// namespace (for selection changes) and the hub's result-driven wake-ups.
-func (r *HealthCheckAssignmentReconciler) SetupWithManager(mgr ctrl.Manager) error {
+// SetupWithManager registers the reconciler: it watches assignments and the fleet's wake-ups,
+// which come when results change a view or when satellites join or leave a selection.
+func (r *HealthCheckAssignmentReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.HealthCheckAssignment{}).
-		Watches(&v1alpha1.Satellite{}, handler.EnqueueRequestsFromMapFunc(r.assignmentsInNamespace),
-			// Status writes (heartbeats) do not change what an assignment selects.
-			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
-		WatchesRawSource(source.Channel(r.Relay.AssignmentEvents(), &handler.TypedEnqueueRequestForObject[*v1alpha1.HealthCheckAssignment]{})).
+		WatchesRawSource(source.Channel(r.Fleet.AssignmentEvents(), &handler.TypedEnqueueRequestForObject[*v1alpha1.HealthCheckAssignment]{})).
 		Named("healthcheckassignment").
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Complete(r)
-}
-
-func (r *HealthCheckAssignmentReconciler) assignmentsInNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
-	list := &v1alpha1.HealthCheckAssignmentList{}
-	if err := r.List(ctx, list, client.InNamespace(obj.GetNamespace())); err != nil {
-		logf.FromContext(ctx).Error(err, "Listing HealthCheckAssignments for a Satellite change")
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, a := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&a)})
-	}
-	return reqs
 }

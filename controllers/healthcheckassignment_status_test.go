@@ -22,41 +22,6 @@ import (
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 )
 
-func TestAggregate(t *testing.T) {
-	views := func(statuses ...v1alpha1.ResultStatus) []v1alpha1.SatelliteCheckStatus {
-		out := make([]v1alpha1.SatelliteCheckStatus, len(statuses))
-		for i, s := range statuses {
-			out[i].Status = s
-		}
-		return out
-	}
-	const (
-		h = v1alpha1.ResultHealthy
-		d = v1alpha1.ResultDegraded
-		u = v1alpha1.ResultUnhealthy
-	)
-	cases := map[string]struct {
-		sats   []v1alpha1.SatelliteCheckStatus
-		quorum int32
-		want   v1alpha1.CheckState
-	}{
-		"no satellites":                       {sats: nil, quorum: 1, want: v1alpha1.CheckUnknown},
-		"none reported yet":                   {sats: views("", ""), quorum: 1, want: v1alpha1.CheckUnknown},
-		"all healthy":                         {sats: views(h, h, ""), quorum: 2, want: v1alpha1.CheckHealthy},
-		"one degraded":                        {sats: views(h, d), quorum: 1, want: v1alpha1.CheckDegraded},
-		"one failing below a quorum of two":   {sats: views(h, u, h), quorum: 2, want: v1alpha1.CheckDegraded},
-		"two failing reach a quorum of two":   {sats: views(u, u, h), quorum: 2, want: v1alpha1.CheckUnhealthy},
-		"a quorum above the selection is all": {sats: views(u, u), quorum: 5, want: v1alpha1.CheckUnhealthy},
-		"one failing with the default quorum": {sats: views(u, h, h), quorum: 1, want: v1alpha1.CheckUnhealthy},
-		"an unset quorum counts as one":       {sats: views(u, h), quorum: 0, want: v1alpha1.CheckUnhealthy},
-	}
-	for name, tc := range cases {
-		if got := aggregate(tc.sats, tc.quorum); got != tc.want {
-			t.Errorf("%s: aggregate = %s, want %s", name, got, tc.want)
-		}
-	}
-}
-
 func TestCheckEvent(t *testing.T) {
 	cases := []struct {
 		before, after v1alpha1.CheckState

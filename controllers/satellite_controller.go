@@ -34,6 +34,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -42,7 +43,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
-	"github.com/checkstack/satellite-operator/internal/hub"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/liveness"
 )
 
@@ -54,25 +55,22 @@ const tokenPrefix = "csat_"
 // or go away.
 const tokenProblemPoll = 30 * time.Second
 
-// HeartbeatFacts is the SatelliteReconciler's view of the heartbeats the hub holds in memory.
-type HeartbeatFacts interface {
-	// Facts returns what is known of the satellite with this UID, and whether anything is.
-	Facts(uid types.UID) (liveness.Facts, bool)
-	// Since returns when this manager started to receive heartbeats.
-	Since() time.Time
-	// Events wakes the reconciler when a satellite connects, disconnects or changes version.
-	Events() <-chan event.TypedGenericEvent[*v1alpha1.Satellite]
-}
-
-// SatelliteRegistry is the hub's side of the SatelliteReconciler: who may connect, and what
-// selects each satellite.
-type SatelliteRegistry interface {
+// SatelliteFleet is the fleet's side of the SatelliteReconciler: it takes each Satellite's
+// credentials and selection facts, and holds the heartbeats and relayed lists.
+type SatelliteFleet interface {
 	// UpsertSatellite records a Satellite's credentials and selection facts.
-	UpsertSatellite(hub.SatelliteInfo)
+	UpsertSatellite(fleet.SatelliteInfo)
 	// RemoveSatellite forgets a deleted Satellite and closes its session.
 	RemoveSatellite(types.NamespacedName)
+	// Facts returns what is known of the satellite with this UID, and whether anything is.
+	Facts(uid types.UID) (liveness.Facts, bool)
 	// Relayed returns how many assignments are relayed to the satellite with this UID.
 	Relayed(types.UID) (int, bool)
+	// Since returns when this manager started to receive heartbeats.
+	Since() time.Time
+	// SatelliteEvents wakes the reconciler when a satellite connects, disconnects or changes
+	// version.
+	SatelliteEvents() <-chan event.TypedGenericEvent[*v1alpha1.Satellite]
 }
 
 // SatelliteReconciler keeps a Satellite's token Secret, its registration with the hub and its
@@ -81,11 +79,10 @@ type SatelliteReconciler struct {
 	client.Client
 	// APIReader reads Secrets named by spec.tokenSecretRef, which the label-selected cache
 	// may not hold yet.
-	APIReader  client.Reader
-	Recorder   events.EventRecorder
-	Clock      clock.PassiveClock
-	Heartbeats HeartbeatFacts
-	Registry   SatelliteRegistry
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
+	Fleet     SatelliteFleet
 	// DisconnectGrace is how long a cleanly disconnected satellite stays Online.
 	DisconnectGrace time.Duration
 	// ReportInterval is the least time between two writes of status.lastHeartbeatAt.
@@ -104,12 +101,12 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	sat := &v1alpha1.Satellite{}
 	if err := r.Get(ctx, req.NamespacedName, sat); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.Registry.RemoveSatellite(req.NamespacedName)
+			r.Fleet.RemoveSatellite(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !sat.DeletionTimestamp.IsZero() {
-		r.Registry.RemoveSatellite(req.NamespacedName)
+		r.Fleet.RemoveSatellite(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	// controller-runtime's logger already names the object.
@@ -119,12 +116,12 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	r.Registry.UpsertSatellite(hub.SatelliteInfo{
+	r.Fleet.UpsertSatellite(fleet.SatelliteInfo{
 		Key:       req.NamespacedName,
 		UID:       sat.UID,
 		Region:    sat.Spec.Region,
 		Labels:    sat.Labels,
-		TokenHash: hub.HashToken(token),
+		TokenHash: fleet.HashToken(token),
 		HasToken:  len(token) > 0,
 	})
 
@@ -133,23 +130,27 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		Status:          sat.Status,
 		Generation:      sat.Generation,
 		Now:             now,
-		TrackingSince:   r.Heartbeats.Since(),
+		TrackingSince:   r.Fleet.Since(),
 		Threshold:       time.Duration(sat.OfflineThreshold()) * time.Second,
 		DisconnectGrace: r.DisconnectGrace,
 		ReportInterval:  r.ReportInterval,
 	}
-	if facts, ok := r.Heartbeats.Facts(sat.UID); ok {
+	if facts, ok := r.Fleet.Facts(sat.UID); ok {
 		in.Facts = &facts
 	}
 	out := liveness.Evaluate(in)
-	if n, ok := r.Registry.Relayed(sat.UID); ok {
-		out.Status.Assignments = int32(n)
-	}
 	tokenReady.ObservedGeneration = sat.Generation
 	tokenReady.LastTransitionTime = metav1.NewTime(now.Truncate(time.Second))
 	meta.SetStatusCondition(&out.Status.Conditions, tokenReady)
 
+	// The number of relayed assignments rides along with a write that is due anyway (at most
+	// one per report interval while Online): one kubectl apply that selects N satellites must
+	// not cost N writes.
+	out.Status.Assignments = sat.Status.Assignments
 	if !equality.Semantic.DeepEqual(sat.Status, out.Status) {
+		if n, ok := r.Fleet.Relayed(sat.UID); ok {
+			out.Status.Assignments = int32(n)
+		}
 		before := sat.DeepCopy()
 		sat.Status = out.Status
 		if patched, err := patchStatus(ctx, r.Client, before, sat); !patched {
@@ -316,7 +317,7 @@ const tokenSecretRefIndex = "spec.tokenSecretRef.name"
 
 // SetupWithManager registers the reconciler: it watches Satellites, their generated and provided
 // token Secrets, and the hub's connect and disconnect facts.
-func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrency int) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Satellite{}, tokenSecretRefIndex, func(obj client.Object) []string {
 		if ref := obj.(*v1alpha1.Satellite).Spec.TokenSecretRef; ref != nil {
 			return []string{ref.Name}
@@ -331,8 +332,9 @@ func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Man
 		// A provided token Secret is labelled (so cached) on the first reconcile; its changes,
 		// such as a rotation by its owner, then reach the hub through here.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.satellitesUsingSecret)).
-		WatchesRawSource(source.Channel(r.Heartbeats.Events(), &handler.TypedEnqueueRequestForObject[*v1alpha1.Satellite]{})).
+		WatchesRawSource(source.Channel(r.Fleet.SatelliteEvents(), &handler.TypedEnqueueRequestForObject[*v1alpha1.Satellite]{})).
 		Named("satellite").
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Complete(r)
 }
 

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 )
 
 var _ = Describe("SatelliteReconciler", func() {
@@ -53,6 +54,23 @@ var _ = Describe("SatelliteReconciler", func() {
 		}
 		Expect(k8sClient.Create(ctx, sat)).To(Succeed())
 		return sat
+	}
+	// connect authenticates with the satellite's generated token, as its agent would, and
+	// reports the version in a first heartbeat.
+	connect := func(sat *v1alpha1.Satellite, version string) fleet.Handle {
+		GinkgoHelper()
+		secret := &corev1.Secret{}
+		Eventually(func() error {
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: sat.Name + "-token"}, secret)
+		}).Should(Succeed())
+		var h fleet.Handle
+		Eventually(func() bool {
+			var ok bool
+			h, _, ok = fleetState.Authenticate(string(sat.UID), string(secret.Data[v1alpha1.SecretKeyToken]), sessionStub{})
+			return ok
+		}).Should(BeTrue())
+		fleetState.Heartbeat(h, version)
+		return h
 	}
 	get := func(sat *v1alpha1.Satellite) *v1alpha1.Satellite {
 		got := &v1alpha1.Satellite{}
@@ -243,15 +261,16 @@ var _ = Describe("SatelliteReconciler", func() {
 		sat := newSatellite("heartbeats", 5) // the smallest threshold the API allows
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOffline))
 
-		session := tracker.Connected(client.ObjectKeyFromObject(sat), sat.UID, "0.1.0")
+		session := connect(sat, "0.1.0")
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
+		// The version comes with the first heartbeat, which may be written after Online.
+		Eventually(func() string { return get(sat).Status.Version }).Should(Equal("0.1.0"))
 		got := get(sat)
-		Expect(got.Status.Version).To(Equal("0.1.0"))
 		Expect(got.Status.ConnectedSince).NotTo(BeNil())
 		Expect(got.Status.LastHeartbeatAt).NotTo(BeNil())
 		Eventually(events(sat, v1alpha1.EventSatelliteOnline)).Should(HaveLen(1))
 
-		tracker.Heartbeat(sat.UID, session, "0.2.0")
+		fleetState.Heartbeat(session, "0.2.0")
 		Eventually(func() string { return get(sat).Status.Version }).Should(Equal("0.2.0"))
 
 		// Heartbeats stop: Offline within the threshold plus 2 s of the last one.
@@ -267,18 +286,17 @@ var _ = Describe("SatelliteReconciler", func() {
 
 	It("takes a cleanly disconnected satellite Offline after the grace, and a quick reconnect is silent", func() {
 		sat := newSatellite("disconnects", 45)
-		key := client.ObjectKeyFromObject(sat)
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOffline))
 
-		first := tracker.Connected(key, sat.UID, "0.1.0")
+		first := connect(sat, "0.1.0")
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
 		// A reconnect inside the grace: still one Online event, no Offline.
-		tracker.Disconnected(sat.UID, first, true)
-		second := tracker.Connected(key, sat.UID, "0.1.0")
+		fleetState.Disconnected(first, true)
+		second := connect(sat, "0.1.0")
 		Consistently(events(sat, v1alpha1.EventSatelliteOffline)).WithTimeout(disconnectGrace + time.Second).Should(BeEmpty())
 		Expect(events(sat, v1alpha1.EventSatelliteOnline)()).To(HaveLen(1))
 
-		tracker.Disconnected(sat.UID, second, true)
+		fleetState.Disconnected(second, true)
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOffline))
 		Expect(onlineReason(sat)).To(Equal(v1alpha1.ReasonDisconnected))
 		Eventually(events(sat, v1alpha1.EventSatelliteOffline)).Should(HaveLen(1))

@@ -28,17 +28,18 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/checkstack/satellite-operator/internal/controlplane"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/operator"
-	"github.com/checkstack/satellite-operator/internal/presence"
+	"github.com/checkstack/satellite-operator/internal/protocol"
 	"github.com/checkstack/satellite-operator/internal/testutil"
 )
 
 // The suite runs the operator's manager, wired as cmd/manager wires it, against a real
 // kube-apiserver and etcd.
 var (
-	running   *controlplane.Running
-	k8sClient client.Client
-	tracker   *presence.Tracker
+	running    *controlplane.Running
+	k8sClient  client.Client
+	fleetState *fleet.Fleet
 )
 
 // disconnectGrace is short so that the clean-disconnect path is seen within a test.
@@ -59,7 +60,7 @@ var _ = BeforeSuite(func() {
 	running, err = controlplane.StartOperator(operator.Config{DisconnectGrace: disconnectGrace, StatusReportInterval: time.Minute})
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient = running.Client
-	tracker = running.Operator.Tracker
+	fleetState = running.Operator.Fleet
 })
 
 var _ = AfterSuite(func() {
@@ -70,3 +71,10 @@ var _ = AfterSuite(func() {
 
 // newNamespace creates a namespace of its own for one spec.
 func newNamespace(ctx context.Context) string { return testutil.NewNamespace(ctx, k8sClient) }
+
+// sessionStub stands in for a satellite's WebSocket session where a spec drives the fleet
+// directly with the satellite's real credentials, to control each heartbeat.
+type sessionStub struct{}
+
+func (sessionStub) ConfigChanged()                      {}
+func (sessionStub) Close(int, string, protocol.Message) {}

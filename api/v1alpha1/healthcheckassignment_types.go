@@ -419,6 +419,31 @@ type SatelliteCheckStatus struct {
 	ConsecutiveSuccesses int32 `json:"consecutiveSuccesses,omitempty"`
 }
 
+// CheckSummary counts satellites by their view of a check.
+type CheckSummary struct {
+	// healthy is how many satellites see the check healthy.
+	// +optional
+	Healthy int32 `json:"healthy"`
+	// degraded is how many see it degraded.
+	// +optional
+	Degraded int32 `json:"degraded"`
+	// unhealthy is how many see it unhealthy.
+	// +optional
+	Unhealthy int32 `json:"unhealthy"`
+	// unknown is how many have not reported a result that decides their view.
+	// +optional
+	Unknown int32 `json:"unknown"`
+}
+
+// RegionCheckSummary counts the satellites of one region by their view of a check.
+type RegionCheckSummary struct {
+	// region is the satellites' spec.region.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Region       string `json:"region"`
+	CheckSummary `json:",inline"`
+}
+
 // HealthCheckAssignmentStatus is the observed state of the check across its satellites.
 type HealthCheckAssignmentStatus struct {
 	// state aggregates the satellites' views with the quorum.
@@ -427,12 +452,32 @@ type HealthCheckAssignmentStatus struct {
 	// selectedSatellites is how many satellites the assignment selects.
 	// +optional
 	SelectedSatellites int32 `json:"selectedSatellites,omitempty"`
-	// satellites holds each selected satellite's latest view of the check.
+	// summary counts the selected satellites by their view of the check, so that the status
+	// stays small at any selection size. Every satellite's detail is in the manager's metrics.
+	// +optional
+	Summary *CheckSummary `json:"summary,omitempty"`
+	// regions counts the selected satellites of each region by their view, sorted by region;
+	// at most 256 regions are listed, see regionsTruncated.
+	// +optional
+	// +listType=map
+	// +listMapKey=region
+	// +kubebuilder:validation:MaxItems=256
+	Regions []RegionCheckSummary `json:"regions,omitempty"`
+	// regionsTruncated is true when the selected satellites span more regions than listed.
+	// +optional
+	RegionsTruncated bool `json:"regionsTruncated,omitempty"`
+	// satellites holds the latest view of each selected satellite that does not see the check
+	// healthy (unhealthy, degraded, or not reported yet), sorted by name, at most 100; healthy
+	// satellites are only counted, in summary and regions. (Before v0.2 it listed every
+	// selected satellite, up to 1024.)
 	// +optional
 	// +listType=map
 	// +listMapKey=name
-	// +kubebuilder:validation:MaxItems=1024
+	// +kubebuilder:validation:MaxItems=100
 	Satellites []SatelliteCheckStatus `json:"satellites,omitempty"`
+	// satellitesTruncated is true when more satellites than listed do not see the check healthy.
+	// +optional
+	SatellitesTruncated bool `json:"satellitesTruncated,omitempty"`
 	// observedGeneration is the metadata.generation this status was computed from.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`

@@ -37,6 +37,8 @@ import (
 )
 
 type options struct {
+	kubeAPIQPS       float64
+	kubeAPIBurst     int
 	metricsAddr      string
 	probeAddr        string
 	leaderElect      bool
@@ -56,6 +58,12 @@ func main() {
 	flag.DurationVar(&o.operator.Hub.HeartbeatInterval, "heartbeat-interval", 15*time.Second, "How often satellites send heartbeats; sent to them on authentication.")
 	flag.DurationVar(&o.operator.StatusReportInterval, "status-report-interval", 60*time.Second, "Least time between two writes of a Satellite's lastHeartbeatAt, or of an assignment's status for results that change no state.")
 	flag.DurationVar(&o.operator.DisconnectGrace, "disconnect-grace", 0, "How long a cleanly disconnected satellite stays Online; 0 means one heartbeat interval.")
+	flag.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 200, "Requests per second the manager may make to the API server; a fleet of N satellites writes about N/60 statuses a second at the default report interval.")
+	flag.IntVar(&o.kubeAPIBurst, "kube-api-burst", 400, "Burst of requests above --kube-api-qps.")
+	flag.IntVar(&o.operator.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many Satellites, and how many assignments, are reconciled at once.")
+	flag.Float64Var((*float64)(&o.operator.Hub.Admission.Rate), "handshake-rate", 1000, "Upgrades per second the satellites' endpoint takes on, over all addresses.")
+	flag.Float64Var((*float64)(&o.operator.Hub.Admission.SourceRate), "handshake-rate-per-source", 100, "Upgrades per second from one remote address (an IPv6 /64); behind a proxy every satellite shares the proxy's.")
+	flag.IntVar(&o.operator.Hub.Admission.SourcePending, "pending-per-source", 256, "Connections from one remote address that may wait to authenticate at once.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -78,7 +86,12 @@ func run(o options) error {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1alpha1.AddToScheme(scheme))
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	if o.kubeAPIQPS <= 0 || o.kubeAPIBurst <= 0 || o.operator.MaxConcurrentReconciles <= 0 {
+		return errors.New("--kube-api-qps, --kube-api-burst and --max-concurrent-reconciles must be positive")
+	}
+	restCfg := ctrl.GetConfigOrDie()
+	restCfg.QPS, restCfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:  o.probeAddr,

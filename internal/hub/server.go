@@ -23,14 +23,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/protocol"
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 )
 
 // closeTryAgainLater is the close code of a hub that cannot serve yet: a standby, or a new leader
@@ -40,9 +39,11 @@ const closeTryAgainLater = 1013
 // credentialsWait bounds how long a new leader waits for every Satellite's credentials.
 const credentialsWait = 30 * time.Second
 
+// upgrader reuses the HTTP server's 4 KiB read and write buffers of the hijacked connection
+// (sizes 0), and takes write buffers from a pool only while a frame is written, so that an idle
+// session holds no buffer of its own.
 var upgrader = websocket.Upgrader{
-	ReadBufferSize:  4096,
-	WriteBufferSize: 4096,
+	WriteBufferPool: &sync.Pool{},
 	// Satellites are not browsers and authenticate with a token; the Origin header says nothing.
 	CheckOrigin: func(*http.Request) bool { return true },
 }
@@ -118,15 +119,20 @@ func (h *Hub) ready(ctx context.Context) error {
 		return fmt.Errorf("listing Satellites: %w", err)
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.loadingSince.IsZero() {
 		h.loadingSince = h.clock.Now()
 	}
+	waited := h.clock.Since(h.loadingSince)
+	h.mu.Unlock()
+	missing := 0
 	for i := range list.Items {
-		// A Satellite whose reconcile keeps failing must not keep every other one out.
-		if _, ok := h.satellites[list.Items[i].UID]; !ok && h.clock.Since(h.loadingSince) < credentialsWait {
-			return fmt.Errorf("credentials of %d Satellites not loaded yet", len(list.Items)-len(h.satellites))
+		if !h.fleet.Known(list.Items[i].UID) {
+			missing++
 		}
+	}
+	// A Satellite whose reconcile keeps failing must not keep every other one out.
+	if missing > 0 && waited < credentialsWait {
+		return fmt.Errorf("credentials of %d Satellites not loaded yet", missing)
 	}
 	h.credentialsLoaded.Store(true)
 	return nil
@@ -148,19 +154,35 @@ func (h *Hub) closeAll(code int, reason string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.sessions {
-		s.closeWith(code, reason, &protocol.Shutdown{Reason: reason})
+		s.Close(code, reason, &protocol.Shutdown{Reason: reason})
 	}
 }
 
-// ServeHTTP upgrades a satellite's connection and runs its session.
+// ServeHTTP admits a satellite's upgrade, checks a bearer token before anything more is spent
+// on it, upgrades the connection and runs its session.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.handshakes.Allow() {
+	release, refused := h.admission.admit(r.RemoteAddr)
+	if refused != "" {
+		h.metrics.refused.WithLabelValues(refused).Inc()
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "too many connection attempts; retry later", http.StatusServiceUnavailable)
 		return
 	}
+	clientID, bearer := r.Header.Get(protocol.ClientIDHeader), bearerToken(r)
+	// A hub still loading credentials upgrades and answers 1013 instead, so that a valid agent
+	// is told to come back rather than that its token is wrong.
+	if bearer != "" && h.ready(r.Context()) == nil && !h.fleet.Verify(clientID, bearer) {
+		release()
+		h.metrics.refused.WithLabelValues(refusedCredentials).Inc()
+		// The client ID is the Satellite's UID, not a secret; the token is never logged.
+		h.log.Info("Authentication failed", "remote", r.RemoteAddr, "clientId", clientID, "via", "bearer")
+		w.Header().Set("WWW-Authenticate", `Bearer realm="satellites"`)
+		http.Error(w, "invalid credentials", http.StatusUnauthorized)
+		return
+	}
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		release()
 		return // the upgrader answered the client already
 	}
 	conn.SetReadLimit(h.opts.ReadLimit)
@@ -173,12 +195,13 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		finished:    make(chan struct{}),
 		limiter:     rate.NewLimiter(h.opts.MessageRate, h.opts.MessageBurst),
 		log:         h.log.WithValues("remote", r.RemoteAddr),
+		release:     release,
 	}
 	h.mu.Lock()
 	h.sessions[s] = struct{}{}
 	h.mu.Unlock()
 	go s.writePump()
-	s.run(r.Context(), bearerToken(r))
+	s.run(r.Context(), clientID, bearer)
 }
 
 func bearerToken(r *http.Request) string {
@@ -190,55 +213,9 @@ func bearerToken(r *http.Request) string {
 	return ""
 }
 
-// authenticate checks a presented token, by client ID or, for a bearer token, by hash alone.
-// On success it makes s the satellite's session, replacing an older one, records the connect and
-// queues authenticated, all under the lock so that no config_updated can overtake it.
-func (h *Hub) authenticate(s *session, clientID, token string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var sat *satellite
-	if clientID == "" {
-		if uid, ok := h.byHash[HashToken([]byte(token))]; ok {
-			sat = h.satellites[uid]
-		}
-	} else {
-		candidate := h.satellites[types.UID(clientID)]
-		want := decoyHash
-		if candidate != nil && candidate.hasToken {
-			want = candidate.hash
-		}
-		if tokenMatches(want, token) && candidate != nil && candidate.hasToken {
-			sat = candidate
-		}
-	}
-	if sat == nil {
-		return false
-	}
-	if old := sat.session; old != nil {
-		h.log.Info("Replacing the satellite's older session", "satellite", sat.key)
-		old.closeWith(protocol.CloseReplaced, "replaced by a newer connection", &protocol.Shutdown{Reason: protocol.ShutdownReplaced})
-	}
-	sat.session = s
-	s.sat = sat
-	s.presence = h.tracker.Connected(sat.key, sat.uid, "")
-	s.sendMessage(&protocol.Authenticated{
-		SatelliteID:              string(sat.uid),
-		Assignments:              sat.relayed,
-		HeartbeatIntervalSeconds: int(h.opts.HeartbeatInterval / time.Second),
-	})
-	h.metrics.connected.WithLabelValues(sat.key.Namespace, sat.key.Name, sat.region).Set(1)
-	return true
-}
-
 // ended unregisters a closed session.
 func (h *Hub) ended(s *session) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.sessions, s)
-	if s.sat != nil && s.sat.session == s {
-		s.sat.session = nil
-		if _, live := h.satellites[s.sat.uid]; live {
-			h.metrics.connected.WithLabelValues(s.sat.key.Namespace, s.sat.key.Name, s.sat.region).Set(0)
-		}
-	}
 }

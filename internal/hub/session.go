@@ -21,13 +21,14 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
-	"github.com/checkstack/satellite-operator/internal/presence"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
@@ -40,7 +41,8 @@ const maxCloseReason = 123
 
 // session is one WebSocket connection, as in gorilla's chat example: run reads in the handler's
 // goroutine, writePump is the only writer, and a bounded queue between them means a slow
-// satellite is disconnected instead of blocking anyone.
+// satellite is disconnected instead of blocking anyone. It is the fleet's Conn for the
+// satellite it authenticated as.
 type session struct {
 	hub      *Hub
 	conn     *websocket.Conn
@@ -49,28 +51,29 @@ type session struct {
 	log      logr.Logger
 	done     chan struct{} // closed when the session is to end
 	finished chan struct{} // closed when the reader has ended
+	// release gives back the admission slot the session holds until it authenticates.
+	release func()
 
 	closeOnce sync.Once
 	closeCode int    // the code of a close the hub started; 0 when the peer or network ended it
 	closeText string // its reason
 	final     []byte // a frame (shutdown, auth_failed) written before the close frame
 
-	// Set under hub.mu when the session authenticates.
-	sat      *satellite
-	presence presence.Session
+	// handle is set when the session authenticates, before authed turns true.
+	handle fleet.Handle
+	authed atomic.Bool
 
-	// config_updated replaces the whole list, so only the latest one matters: a burst of
-	// assignment changes (a kubectl apply of hundreds) coalesces here into one frame, encoded by
-	// the writer, instead of filling the queue with lists the satellite would at once discard.
-	configMu      sync.Mutex
-	pendingConfig []protocol.Assignment
-	hasConfig     bool
-	configReady   chan struct{} // capacity 1: a pending config waits for the writer
+	// config_updated replaces the whole list, so only the latest one matters: the fleet marks
+	// the session dirty, and the writer fetches the list when it gets to it. A burst of
+	// assignment changes (a kubectl apply of hundreds) so becomes one frame, instead of filling
+	// the queue with lists the satellite would at once discard.
+	configDirty atomic.Bool
+	configReady chan struct{} // capacity 1: a pending config waits for the writer
 }
 
-// closeWith ends the session: the writer sends final, then a close frame with code and reason.
-// It never blocks and may be called with hub.mu held.
-func (s *session) closeWith(code int, reason string, final protocol.Message) {
+// Close ends the session: the writer sends final, then a close frame with code and reason.
+// It never blocks.
+func (s *session) Close(code int, reason string, final protocol.Message) {
 	s.closeOnce.Do(func() {
 		if len(reason) > maxCloseReason {
 			reason = reason[:maxCloseReason]
@@ -83,6 +86,19 @@ func (s *session) closeWith(code int, reason string, final protocol.Message) {
 	})
 }
 
+// ConfigChanged tells the writer that the satellite's list changed. It never blocks.
+func (s *session) ConfigChanged() {
+	s.configDirty.Store(true)
+	s.wakeWriter()
+}
+
+func (s *session) wakeWriter() {
+	select {
+	case s.configReady <- struct{}{}:
+	default: // the writer is already due to look
+	}
+}
+
 // sendMessage queues a frame for the writer. A full queue means the satellite does not read:
 // it is disconnected rather than allowed to hold memory or block the caller.
 func (s *session) sendMessage(m protocol.Message) {
@@ -91,43 +107,27 @@ func (s *session) sendMessage(m protocol.Message) {
 		s.log.Error(err, "Encoding a frame", "type", m.MessageType())
 		return
 	}
+	s.sendFrame(data)
+}
+
+// sendFrame queues an encoded frame for the writer, as sendMessage does.
+func (s *session) sendFrame(data []byte) {
 	select {
 	case s.send <- data:
 	default:
-		s.closeWith(websocket.ClosePolicyViolation, "send queue full: the satellite reads too slowly", nil)
+		s.Close(websocket.ClosePolicyViolation, "send queue full: the satellite reads too slowly", nil)
 	}
-}
-
-// pushConfig hands the writer the satellite's new list of assignments, replacing any list it
-// has not written yet. assignments must not be modified afterwards.
-func (s *session) pushConfig(assignments []protocol.Assignment) {
-	s.configMu.Lock()
-	s.pendingConfig, s.hasConfig = assignments, true
-	s.configMu.Unlock()
-	select {
-	case s.configReady <- struct{}{}:
-	default: // the writer is already due to take the pending list
-	}
-}
-
-// takeConfig returns the pending list for the writer, if any.
-func (s *session) takeConfig() ([]protocol.Assignment, bool) {
-	s.configMu.Lock()
-	defer s.configMu.Unlock()
-	list, ok := s.pendingConfig, s.hasConfig
-	s.pendingConfig, s.hasConfig = nil, false
-	return list, ok
 }
 
 // run authenticates the session, then reads its frames until it ends.
-func (s *session) run(ctx context.Context, bearer string) {
+func (s *session) run(ctx context.Context, clientID, bearer string) {
 	var readErr error
 	defer func() { s.finish(readErr) }()
 	if err := s.hub.ready(ctx); err != nil {
-		s.closeWith(closeTryAgainLater, err.Error()+"; try again later", nil)
+		s.Close(closeTryAgainLater, err.Error()+"; try again later", nil)
 		return
 	}
-	if !s.authenticate(bearer) {
+	if !s.authenticate(clientID, bearer) {
 		return
 	}
 	opts := &s.hub.opts
@@ -142,24 +142,24 @@ func (s *session) run(ctx context.Context, bearer string) {
 		}
 		_ = extend()
 		if !s.limiter.Allow() {
-			s.closeWith(websocket.ClosePolicyViolation, "message rate limit exceeded", nil)
+			s.Close(websocket.ClosePolicyViolation, "message rate limit exceeded", nil)
 			return
 		}
 		if kind != websocket.TextMessage {
-			s.closeWith(websocket.CloseUnsupportedData, "only JSON text frames are accepted", nil)
+			s.Close(websocket.CloseUnsupportedData, "only JSON text frames are accepted", nil)
 			return
 		}
 		msg, err := protocol.DecodeFromSatellite(data)
 		if err != nil {
 			s.log.Info("Closing session: bad frame", "error", err.Error())
-			s.closeWith(websocket.ClosePolicyViolation, err.Error(), nil)
+			s.Close(websocket.ClosePolicyViolation, err.Error(), nil)
 			return
 		}
 		switch m := msg.(type) {
 		case *protocol.Heartbeat:
-			s.hub.tracker.Heartbeat(s.sat.uid, s.presence, m.Version)
+			s.hub.fleet.Heartbeat(s.handle, m.Version)
 		case *protocol.Result:
-			status := s.hub.ingest(s.sat, m)
+			status := s.hub.fleet.Ingest(s.handle, m)
 			s.hub.metrics.results.WithLabelValues(status).Inc()
 			if m.ID != "" {
 				// Rejected and duplicate results are acknowledged too: resending cannot help.
@@ -168,57 +168,74 @@ func (s *session) run(ctx context.Context, bearer string) {
 		case *protocol.StrategyError:
 			s.log.Info("Satellite cannot run a check type", "strategy", m.StrategyID, "message", m.Message)
 		case *protocol.Authenticate:
-			s.closeWith(websocket.ClosePolicyViolation, "already authenticated", nil)
+			s.Close(websocket.ClosePolicyViolation, "already authenticated", nil)
 			return
 		}
 	}
 }
 
-// authenticate takes the token from the upgrade or from the first frame, within the pre-auth
-// timeout, and answers authenticated or auth_failed.
-func (s *session) authenticate(bearer string) bool {
-	clientID, token := "", bearer
+// authenticate takes the credentials from the upgrade or from the first frame, within the
+// pre-auth timeout, and answers authenticated or auth_failed.
+func (s *session) authenticate(clientID, bearer string) bool {
+	token := bearer
 	if bearer == "" {
 		_ = s.conn.SetReadDeadline(time.Now().Add(s.hub.opts.PreAuthTimeout))
 		_, data, err := s.conn.ReadMessage()
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
-			s.closeWith(protocol.CloseAuthTimeout, "no authentication within the timeout", nil)
+			s.Close(protocol.CloseAuthTimeout, "no authentication within the timeout", nil)
 			return false
 		case err != nil:
 			return false // gorilla answered a too-big frame with 1009 already
 		}
 		msg, err := protocol.DecodeFromSatellite(data)
 		if err != nil {
-			s.closeWith(websocket.ClosePolicyViolation, err.Error(), &protocol.AuthFailed{Reason: err.Error()})
+			s.Close(websocket.ClosePolicyViolation, err.Error(), &protocol.AuthFailed{Reason: err.Error()})
 			return false
 		}
 		auth, ok := msg.(*protocol.Authenticate)
 		if !ok {
 			const reason = "the first frame must be authenticate"
-			s.closeWith(websocket.ClosePolicyViolation, reason, &protocol.AuthFailed{Reason: reason})
+			s.Close(websocket.ClosePolicyViolation, reason, &protocol.AuthFailed{Reason: reason})
 			return false
 		}
 		clientID, token = auth.ClientID, auth.Token
 	}
-	if !s.hub.authenticate(s, clientID, token) {
+	handle, assignments, ok := s.hub.fleet.Authenticate(clientID, token, s)
+	if !ok {
 		// The client ID is the Satellite's UID, not a secret; the token is never logged.
 		s.log.Info("Authentication failed", "clientId", clientID)
-		s.closeWith(protocol.CloseAuthFailed, "authentication failed", &protocol.AuthFailed{Reason: "invalid credentials"})
+		s.Close(protocol.CloseAuthFailed, "authentication failed", &protocol.AuthFailed{Reason: "invalid credentials"})
 		return false
 	}
-	s.log = s.log.WithValues("satellite", s.sat.key)
+	s.release()
+	s.handle = handle
+	s.log = s.log.WithValues("satellite", handle.Key())
+	frame, err := protocol.AuthenticatedFrame(string(handle.UID()), assignments, int(s.hub.opts.HeartbeatInterval/time.Second))
+	if err != nil {
+		s.log.Error(err, "Encoding authenticated")
+		s.Close(websocket.CloseInternalServerErr, "encoding authenticated failed", nil)
+		return false
+	}
+	s.sendFrame(frame)
+	// A change the fleet announced before authenticated was queued waits for it: the writer
+	// takes no list until authed, and is woken here if one is due.
+	s.authed.Store(true)
+	if s.configDirty.Load() {
+		s.wakeWriter()
+	}
 	s.log.Info("Satellite authenticated")
 	return true
 }
 
 // finish records the end of the session.
 func (s *session) finish(readErr error) {
-	s.closeWith(0, "", nil)
+	s.Close(0, "", nil)
+	s.release()
 	clean := s.closeCode != 0 || websocket.IsCloseError(readErr, websocket.CloseNormalClosure, websocket.CloseGoingAway)
-	if s.sat != nil {
-		s.hub.tracker.Disconnected(s.sat.uid, s.presence, clean)
+	if s.authed.Load() {
+		s.hub.fleet.Disconnected(s.handle, clean)
 		s.log.Info("Satellite disconnected", "clean", clean, "code", s.closeCode)
 	}
 	s.hub.ended(s)
@@ -231,7 +248,7 @@ func (s *session) drainQueue(write func(int, []byte) error) bool {
 		select {
 		case data := <-s.send:
 			if err := write(websocket.TextMessage, data); err != nil {
-				s.closeWith(0, "", nil)
+				s.Close(0, "", nil)
 				return false
 			}
 		default:
@@ -257,30 +274,28 @@ func (s *session) writePump() {
 		select {
 		case data := <-s.send:
 			if err := write(websocket.TextMessage, data); err != nil {
-				s.closeWith(0, "", nil)
+				s.Close(0, "", nil)
 				return
 			}
 		case <-s.configReady:
+			if !s.authed.Load() || !s.configDirty.Swap(false) {
+				continue
+			}
 			// Frames queued before the push (authenticated first of all) go out before it.
 			if !s.drainQueue(write) {
 				return
 			}
-			list, ok := s.takeConfig()
+			list, ok := s.hub.fleet.Config(s.handle)
 			if !ok {
-				continue
+				continue // replaced or ended; its close is on the way
 			}
-			data, err := protocol.Encode(&protocol.ConfigUpdated{Assignments: list})
-			if err != nil {
-				s.log.Error(err, "Encoding config_updated")
-				continue
-			}
-			if err := write(websocket.TextMessage, data); err != nil {
-				s.closeWith(0, "", nil)
+			if err := write(websocket.TextMessage, protocol.ConfigUpdatedFrame(list)); err != nil {
+				s.Close(0, "", nil)
 				return
 			}
 		case <-ping.C:
 			if err := write(websocket.PingMessage, nil); err != nil {
-				s.closeWith(0, "", nil)
+				s.Close(0, "", nil)
 				return
 			}
 		case <-s.done:

@@ -30,7 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
-	"github.com/checkstack/satellite-operator/internal/presence"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
@@ -38,7 +38,7 @@ import (
 // closes every upgrade with 1013 so the satellite tries again (through the Service, the leader).
 func TestStandbyTurnsSatellitesAway(t *testing.T) {
 	elected := make(chan struct{})
-	h := New(Options{Addr: "127.0.0.1:0", Elected: elected}, presence.NewTracker(clock.RealClock{}), clock.RealClock{}, logr.Discard())
+	h := New(Options{Addr: "127.0.0.1:0", Elected: elected}, fleet.New(fleet.Options{}, clock.RealClock{}), clock.RealClock{}, logr.Discard())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = h.Start(ctx) }()
@@ -77,13 +77,14 @@ func TestNewLeaderWaitsForCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(sat).Build()
-	h := New(Options{Satellites: reader}, presence.NewTracker(clock.RealClock{}), clock.RealClock{}, logr.Discard())
+	f := fleet.New(fleet.Options{}, clock.RealClock{})
+	h := New(Options{Satellites: reader}, f, clock.RealClock{}, logr.Discard())
 
 	if err := h.ReadyCheck(nil); err == nil {
 		t.Error("ready before the Satellite's credentials are loaded")
 	}
-	h.UpsertSatellite(SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "eu-west"}, UID: "uid-1",
-		TokenHash: HashToken([]byte("csat_x")), HasToken: true})
+	f.UpsertSatellite(fleet.SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "eu-west"}, UID: "uid-1",
+		TokenHash: fleet.HashToken([]byte("csat_x")), HasToken: true})
 	if err := h.ReadyCheck(nil); err != nil {
 		t.Errorf("not ready with every credential loaded: %v", err)
 	}

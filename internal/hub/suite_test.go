@@ -19,9 +19,11 @@ package hub_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,22 +108,45 @@ func getSatellite(ctx context.Context, s *satellite) *v1alpha1.Satellite {
 	return s.Get(ctx, k8sClient)
 }
 
-// conn is a satellite's connection as the test sees it.
+// conn is a satellite's connection as the test sees it. A reader goroutine reads every frame
+// as it comes, so that pings are answered (and the connection stays up) however long the spec
+// is busy elsewhere, for example creating 200 assignments on a loaded machine.
 type conn struct {
-	ws *websocket.Conn
+	ws     *websocket.Conn
+	wmu    sync.Mutex // gorilla allows one writer at a time
+	frames chan []byte
+	// end is closed when the connection ended; err says how.
+	end chan struct{}
+	err error
 }
 
 func endpoint() string { return "ws://" + running.HubAddr + protocol.Path }
 
 func dial(header http.Header) *conn {
+	GinkgoHelper()
 	ws, resp, err := websocket.DefaultDialer.Dial(endpoint(), header)
 	Expect(err).NotTo(HaveOccurred())
 	_ = resp.Body.Close()
-	return &conn{ws: ws}
+	c := &conn{ws: ws, frames: make(chan []byte, 1024), end: make(chan struct{})}
+	go c.readPump()
+	return c
+}
+
+func (c *conn) readPump() {
+	defer close(c.end)
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.frames <- data
+	}
 }
 
 // connect dials and authenticates with the first frame, and returns the authenticated frame.
 func connect(s *satellite) (*conn, *protocol.Authenticated) {
+	GinkgoHelper()
 	c := dial(nil)
 	c.send(&protocol.Authenticate{ClientID: s.ClientID, Token: s.Token})
 	auth, ok := c.next().(*protocol.Authenticated)
@@ -130,51 +155,72 @@ func connect(s *satellite) (*conn, *protocol.Authenticated) {
 }
 
 func (c *conn) send(m protocol.Message) {
+	GinkgoHelper()
 	data, err := protocol.Encode(m)
 	Expect(err).NotTo(HaveOccurred())
 	c.sendRaw(data)
 }
 
 func (c *conn) sendRaw(data []byte) {
+	GinkgoHelper()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	Expect(c.ws.WriteMessage(websocket.TextMessage, data)).To(Succeed())
 }
 
-// next reads the next frame from the manager within 5 s.
+// next returns the next frame from the manager, waiting up to 10 s.
 func (c *conn) next() protocol.Message {
 	GinkgoHelper()
-	Expect(c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
-	_, data, err := c.ws.ReadMessage()
-	Expect(err).NotTo(HaveOccurred())
-	m, err := protocol.DecodeFromManager(data)
-	Expect(err).NotTo(HaveOccurred(), "frame %s", data)
-	return m
+	select {
+	case data := <-c.frames:
+		m, err := protocol.DecodeFromManager(data)
+		Expect(err).NotTo(HaveOccurred(), "frame %s", data)
+		return m
+	case <-c.end:
+		Fail(fmt.Sprintf("the connection ended while a frame was awaited: %v", c.err))
+	case <-time.After(10 * time.Second):
+		Fail("no frame within 10 s")
+	}
+	return nil
 }
 
-// closed reads until the manager closes the connection, within d, and returns the close code.
+// closed waits up to d for the manager to close the connection, and returns the close code and
+// the frames that came before the close.
 func (c *conn) closed(d time.Duration) (int, []protocol.Message) {
 	GinkgoHelper()
-	Expect(c.ws.SetReadDeadline(time.Now().Add(d))).To(Succeed())
 	var frames []protocol.Message
+	timeout := time.After(d)
 	for {
-		_, data, err := c.ws.ReadMessage()
-		if err != nil {
+		select {
+		case data := <-c.frames:
+			if m, err := protocol.DecodeFromManager(data); err == nil {
+				frames = append(frames, m)
+			}
+		case <-c.end:
+			for len(c.frames) > 0 {
+				if m, err := protocol.DecodeFromManager(<-c.frames); err == nil {
+					frames = append(frames, m)
+				}
+			}
 			var ce *websocket.CloseError
-			Expect(err).To(BeAssignableToTypeOf(ce), "the connection ended without a close frame: %v", err)
-			return err.(*websocket.CloseError).Code, frames
-		}
-		if m, err := protocol.DecodeFromManager(data); err == nil {
-			frames = append(frames, m)
+			Expect(errors.As(c.err, &ce)).To(BeTrue(), "the connection ended without a close frame: %v", c.err)
+			return ce.Code, frames
+		case <-timeout:
+			Fail(fmt.Sprintf("the manager did not close the connection within %s", d))
 		}
 	}
 }
 
-// quiet asserts that no frame arrives for a while.
+// quiet asserts that no frame arrives for a while, and that the connection stays up.
 func (c *conn) quiet() {
 	GinkgoHelper()
-	Expect(c.ws.SetReadDeadline(time.Now().Add(300 * time.Millisecond))).To(Succeed())
-	_, data, err := c.ws.ReadMessage()
-	Expect(err).To(HaveOccurred(), "unexpected frame %s", data)
-	// A read deadline breaks a gorilla connection for good; tests call quiet last on a conn.
+	select {
+	case data := <-c.frames:
+		Fail(fmt.Sprintf("unexpected frame %s", data))
+	case <-c.end:
+		Fail(fmt.Sprintf("the connection ended: %v", c.err))
+	case <-time.After(300 * time.Millisecond):
+	}
 }
 
 // alive proves a connection still works: a heartbeat and a result round trip.
@@ -187,7 +233,37 @@ func (c *conn) alive() {
 	Expect(ok).To(BeTrue())
 }
 
+// heartbeats sends a heartbeat every interval until the connection ends, as an agent does.
+func (c *conn) heartbeats(interval time.Duration) {
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-c.end:
+				return
+			case <-t.C:
+				if err := c.writeHeartbeat(); err != nil {
+					return
+				}
+			}
+		}
+	}()
+}
+
+func (c *conn) writeHeartbeat() error {
+	data, err := protocol.Encode(&protocol.Heartbeat{Version: "0.1.0"})
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.ws.WriteMessage(websocket.TextMessage, data)
+}
+
 func (c *conn) close() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
 	_ = c.ws.Close()
 }
@@ -230,6 +306,16 @@ func resultsTotal(status string) float64 {
 // checkUp reads satellite_check_up of one satellite's view of one assignment.
 func checkUp(ns, assignment, sat string) float64 {
 	return metricValue("satellite_check_up", map[string]string{"namespace": ns, "assignment": assignment, "satellite": sat})
+}
+
+// checkLatencySum reads the sum of satellite_check_latency_seconds of one satellite's view of one
+// assignment.
+func checkLatencySum(ns, assignment, sat string) float64 {
+	GinkgoHelper()
+	series, err := controlplane.Metrics("satellite_check_latency_seconds", map[string]string{"namespace": ns, "assignment": assignment, "satellite": sat})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(series).To(HaveLen(1))
+	return series[0].GetHistogram().GetSampleSum()
 }
 
 // metricValue reads the counter or gauge of the first series of name with labels, 0 if none.

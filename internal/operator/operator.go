@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package operator wires the manager: the presence tracker, the satellites' hub and the
+// Package operator wires the manager: the fleet state, the satellites' hub and the
 // reconcilers, the same way for cmd/manager and for the tests.
 package operator
 
@@ -32,8 +32,8 @@ import (
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/controllers"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/hub"
-	"github.com/checkstack/satellite-operator/internal/presence"
 )
 
 // Config is the operator's settings.
@@ -45,22 +45,29 @@ type Config struct {
 	DisconnectGrace time.Duration
 	// StatusReportInterval is the least time between two writes of a Satellite's lastHeartbeatAt.
 	StatusReportInterval time.Duration
+	// MaxConcurrentReconciles is how many Satellites, and how many assignments, are reconciled
+	// at once; 0 means 4. A fleet that reconnects at once needs each status written.
+	MaxConcurrentReconciles int
 	// Clock is the reconcilers' and the hub's clock; nil means the real one.
 	Clock clock.Clock
 }
 
 // Operator holds the parts that Setup added to the manager.
 type Operator struct {
-	Hub     *hub.Hub
-	Tracker *presence.Tracker
+	Hub   *hub.Hub
+	Fleet *fleet.Fleet
 }
 
 // CacheOptions limits the manager's cache of Secrets to the token Secrets, the only ones the
 // operator reads through it, instead of every Secret of the cluster.
 func CacheOptions() cache.Options {
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelTokenSecret: "true"})},
-	}}
+	return cache.Options{
+		// managedFields are a third of a small object, and nothing here reads them: at 10,000
+		// Satellites and their Secrets that is megabytes.
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelTokenSecret: "true"})},
+		}}
 }
 
 // Setup adds the hub and the reconcilers to mgr, which must use CacheOptions.
@@ -78,14 +85,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 	if cfg.StatusReportInterval <= 0 {
 		cfg.StatusReportInterval = 60 * time.Second
 	}
-	if cfg.Hub.StatusRefresh <= 0 {
-		cfg.Hub.StatusRefresh = cfg.StatusReportInterval
+	if cfg.MaxConcurrentReconciles <= 0 {
+		cfg.MaxConcurrentReconciles = 4
 	}
 	cfg.Hub.Elected = mgr.Elected()
 	cfg.Hub.Satellites = mgr.GetCache()
 
-	tracker := presence.NewTracker(clk)
-	h := hub.New(cfg.Hub, tracker, clk, ctrl.Log.WithName("hub"))
+	f := fleet.New(fleet.Options{StatusRefresh: cfg.StatusReportInterval}, clk)
+	h := hub.New(cfg.Hub, f, clk, ctrl.Log.WithName("hub"))
 	if err := mgr.Add(h); err != nil {
 		return nil, fmt.Errorf("adding the hub: %w", err)
 	}
@@ -95,11 +102,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 		APIReader:       mgr.GetAPIReader(),
 		Recorder:        recorder,
 		Clock:           clk,
-		Heartbeats:      tracker,
-		Registry:        h,
+		Fleet:           f,
 		DisconnectGrace: cfg.DisconnectGrace,
 		ReportInterval:  cfg.StatusReportInterval,
-	}).SetupWithManager(ctx, mgr); err != nil {
+	}).SetupWithManager(ctx, mgr, cfg.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("setting up the Satellite controller: %w", err)
 	}
 	if err := (&controllers.HealthCheckAssignmentReconciler{
@@ -107,12 +113,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  recorder,
 		Clock:     clk,
-		Relay:     h,
-	}).SetupWithManager(mgr); err != nil {
+		Fleet:     f,
+	}).SetupWithManager(mgr, cfg.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("setting up the HealthCheckAssignment controller: %w", err)
 	}
 	if err := mgr.AddReadyzCheck("leader", h.ReadyCheck); err != nil {
 		return nil, fmt.Errorf("adding the leader ready check: %w", err)
 	}
-	return &Operator{Hub: h, Tracker: tracker}, nil
+	return &Operator{Hub: h, Fleet: f}, nil
 }

@@ -507,3 +507,50 @@ func TestDecodeErrorString(t *testing.T) {
 		t.Errorf("errors.As(%v) = %v, want the DecodeError", wrapped, de)
 	}
 }
+
+// TestJoinedFramesEqualEncode proves that frames joined from assignments encoded once are the
+// bytes Encode writes for the same message.
+func TestJoinedFramesEqualEncode(t *testing.T) {
+	lists := map[string][]protocol.Assignment{
+		"none": nil,
+		"one":  {{ConfigID: "c1", SystemID: "payments-api", StrategyID: "http", IntervalSeconds: 30, Config: json.RawMessage(`{"timeoutMs": 100}`)}},
+		"several, with text JSON escapes": {
+			{ConfigID: "c1", SystemID: "a<b>&\"c\"", StrategyID: "tcp", IntervalSeconds: 5},
+			{ConfigID: "c2", SystemID: "ü", StrategyID: "dns", IntervalSeconds: 3600, Config: json.RawMessage(`{"dns":{"name":"x"}}`)},
+		},
+	}
+	for name, list := range lists {
+		t.Run(name, func(t *testing.T) {
+			parts := make([]json.RawMessage, len(list))
+			for i, a := range list {
+				var err error
+				if parts[i], err = protocol.EncodeAssignment(a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := protocol.Encode(&protocol.ConfigUpdated{Assignments: list})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := protocol.ConfigUpdatedFrame(parts); string(got) != string(want) {
+				t.Errorf("config_updated:\n got %s\nwant %s", got, want)
+			}
+			for _, hb := range []int{0, 15} {
+				want, err := protocol.Encode(&protocol.Authenticated{SatelliteID: "uid-1", Assignments: list, HeartbeatIntervalSeconds: hb})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := protocol.AuthenticatedFrame("uid-1", parts, hb)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != string(want) {
+					t.Errorf("authenticated (heartbeat %d):\n got %s\nwant %s", hb, got, want)
+				}
+			}
+		})
+	}
+	if _, err := protocol.EncodeAssignment(protocol.Assignment{ConfigID: "c", Config: json.RawMessage(`[1]`)}); err == nil {
+		t.Error("a config that is not an object encodes")
+	}
+}

@@ -100,3 +100,63 @@ func wireAssignments(as []Assignment) ([]Assignment, error) {
 	}
 	return out, nil
 }
+
+// EncodeAssignment returns the wire form of one assignment, checked as Encode checks it. A
+// manager that sends one assignment in many frames encodes it once, and joins the results with
+// ConfigUpdatedFrame or AuthenticatedFrame.
+func EncodeAssignment(a Assignment) (json.RawMessage, error) {
+	as, err := wireAssignments([]Assignment{a})
+	if err != nil {
+		return nil, fmt.Errorf("protocol: encode assignment: %w", err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&as[0]); err != nil {
+		return nil, fmt.Errorf("protocol: encode assignment: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// ConfigUpdatedFrame joins assignments encoded by EncodeAssignment into a config_updated frame:
+// the bytes Encode gives for the same list.
+func ConfigUpdatedFrame(assignments []json.RawMessage) []byte {
+	return appendList([]byte(`{"type":"`+string(TypeConfigUpdated)+`","assignments":`), assignments, '}')
+}
+
+// AuthenticatedFrame is ConfigUpdatedFrame for an authenticated frame.
+func AuthenticatedFrame(satelliteID string, assignments []json.RawMessage, heartbeatIntervalSeconds int) ([]byte, error) {
+	id, err := json.Marshal(satelliteID)
+	if err != nil {
+		return nil, err
+	}
+	frame := []byte(`{"type":"` + string(TypeAuthenticated) + `","satelliteId":`)
+	frame = append(frame, id...)
+	frame = append(frame, `,"assignments":`...)
+	if heartbeatIntervalSeconds == 0 {
+		return appendList(frame, assignments, '}'), nil
+	}
+	frame = appendList(frame, assignments, ',')
+	frame = append(frame, `"heartbeatIntervalSeconds":`...)
+	frame = strconv.AppendInt(frame, int64(heartbeatIntervalSeconds), 10)
+	return append(frame, '}'), nil
+}
+
+// appendList appends the JSON array of items, then end.
+func appendList(frame []byte, items []json.RawMessage, end byte) []byte {
+	size := len(frame) + 3
+	for _, it := range items {
+		size += len(it) + 1
+	}
+	out := make([]byte, 0, size)
+	out = append(out, frame...)
+	out = append(out, '[')
+	for i, it := range items {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, it...)
+	}
+	out = append(out, ']', end)
+	return out
+}

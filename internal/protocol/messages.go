@@ -26,6 +26,11 @@ import (
 // Path is where the manager serves the satellites' WebSocket.
 const Path = "/api/ws/satellite"
 
+// ClientIDHeader names, on an upgrade that carries "Authorization: Bearer", the Satellite the
+// token belongs to (its UID). Optional: without it the token alone identifies the Satellite,
+// which holds only because every Satellite's token is unique.
+const ClientIDHeader = "X-Checkstack-Client-Id"
+
 // Type is the "type" field of every frame.
 type Type string
 

@@ -14,6 +14,8 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package presence keeps in memory what the manager knows of each satellite's sessions and
-// wakes the SatelliteReconciler when that changes.
-package presence
+// Package fleet is the one owner of the manager's runtime state: each Satellite's credentials,
+// selection facts, session handle, liveness facts and relayed list, and each assignment's wire
+// form, selection and satellites' views, with indexes that keep derivation proportional to what
+// changed.
+package fleet

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package hub
+package fleet
 
 import (
 	"testing"
@@ -113,5 +113,40 @@ func TestSelection(t *testing.T) {
 	spec.SatelliteSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: "Bogus"}}}
 	if _, err := NewSelection(spec); err == nil {
 		t.Error("an invalid selector compiles")
+	}
+}
+
+func TestCountsState(t *testing.T) {
+	counts := func(statuses ...v1alpha1.ResultStatus) Counts {
+		var c Counts
+		for _, s := range statuses {
+			c.add(s)
+		}
+		return c
+	}
+	const (
+		h = v1alpha1.ResultHealthy
+		d = v1alpha1.ResultDegraded
+		u = v1alpha1.ResultUnhealthy
+	)
+	cases := map[string]struct {
+		counts Counts
+		quorum int32
+		want   v1alpha1.CheckState
+	}{
+		"no satellites":                       {counts: counts(), quorum: 1, want: v1alpha1.CheckUnknown},
+		"none reported yet":                   {counts: counts("", ""), quorum: 1, want: v1alpha1.CheckUnknown},
+		"all healthy":                         {counts: counts(h, h, ""), quorum: 2, want: v1alpha1.CheckHealthy},
+		"one degraded":                        {counts: counts(h, d), quorum: 1, want: v1alpha1.CheckDegraded},
+		"one failing below a quorum of two":   {counts: counts(h, u, h), quorum: 2, want: v1alpha1.CheckDegraded},
+		"two failing reach a quorum of two":   {counts: counts(u, u, h), quorum: 2, want: v1alpha1.CheckUnhealthy},
+		"a quorum above the selection is all": {counts: counts(u, u), quorum: 5, want: v1alpha1.CheckUnhealthy},
+		"one failing with the default quorum": {counts: counts(u, h, h), quorum: 1, want: v1alpha1.CheckUnhealthy},
+		"an unset quorum counts as one":       {counts: counts(u, h), quorum: 0, want: v1alpha1.CheckUnhealthy},
+	}
+	for name, tc := range cases {
+		if got := tc.counts.State(tc.quorum); got != tc.want {
+			t.Errorf("%s: State = %s, want %s", name, got, tc.want)
+		}
 	}
 }

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package hub
+package fleet
 
 import (
 	"time"
@@ -33,6 +33,9 @@ type CheckView struct {
 	LastRunAt            time.Time
 	ConsecutiveFailures  int32
 	ConsecutiveSuccesses int32
+	// Persisted is true for a view read from the persisted status, which stands until the
+	// satellite reports to this manager.
+	Persisted bool
 }
 
 // nextView folds a result into a view. A satellite turns unhealthy after failureThreshold
@@ -40,6 +43,7 @@ type CheckView struct {
 // otherwise sets the view to its own status (healthy or degraded).
 func nextView(prev CheckView, r *protocol.Result, th v1alpha1.Thresholds) CheckView {
 	v := prev
+	v.Persisted = false
 	v.LastRunAt = r.ExecutedAt
 	v.Latency = 0
 	if r.LatencyMs != nil {
@@ -66,4 +70,42 @@ func nextView(prev CheckView, r *protocol.Result, th v1alpha1.Thresholds) CheckV
 		v.Status = r.Status
 	}
 	return v
+}
+
+// Counts counts satellites by their view of a check; a satellite whose view no result has
+// decided yet is Unknown.
+type Counts struct {
+	Healthy, Degraded, Unhealthy, Unknown int32
+}
+
+func (c *Counts) add(s v1alpha1.ResultStatus) {
+	switch s {
+	case v1alpha1.ResultHealthy:
+		c.Healthy++
+	case v1alpha1.ResultDegraded:
+		c.Degraded++
+	case v1alpha1.ResultUnhealthy:
+		c.Unhealthy++
+	default:
+		c.Unknown++
+	}
+}
+
+// State aggregates the views with the quorum: Unhealthy when at least quorum satellites see it
+// unhealthy (a quorum larger than the selection counts as all of it, so a misconfigured quorum
+// cannot hide an outage), Degraded when some see it unhealthy or degraded, Healthy when all that
+// reported see it healthy, Unknown before any report.
+func (c Counts) State(quorum int32) v1alpha1.CheckState {
+	selected := c.Healthy + c.Degraded + c.Unhealthy + c.Unknown
+	q := max(min(quorum, selected), 1)
+	switch {
+	case c.Unhealthy >= q:
+		return v1alpha1.CheckUnhealthy
+	case c.Unhealthy > 0 || c.Degraded > 0:
+		return v1alpha1.CheckDegraded
+	case c.Healthy > 0:
+		return v1alpha1.CheckHealthy
+	default:
+		return v1alpha1.CheckUnknown
+	}
 }

@@ -1,0 +1,285 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package fleet
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// assignment is one HealthCheckAssignment as the fleet relays it.
+type assignment struct {
+	AssignmentInfo
+	// encoded is Wire as sent, encoded once for every frame that carries it.
+	encoded json.RawMessage
+	// selected are the satellites the selection selects, relayed to unless Paused.
+	selected satSet
+	// views are the selected satellites' views of the check, from the first result on (or from
+	// the persisted status, until they report).
+	views    map[*satellite]CheckView
+	lastWake time.Time
+}
+
+// AssignmentInfo is what the HealthCheckAssignmentReconciler tells the fleet of an assignment.
+type AssignmentInfo struct {
+	Key types.NamespacedName
+	UID types.UID
+	// Generation is the metadata.generation the selection was compiled from: the fleet selects
+	// again only when it changes, since satellites' changes reach it one by one.
+	Generation int64
+	Selection  Selection
+	Wire       protocol.Assignment
+	Thresholds v1alpha1.Thresholds
+	// Paused assignments select satellites but are relayed to nobody.
+	Paused bool
+	// Persisted is the status last written. The fleet reads it once, when it first sees the
+	// assignment, so that a new manager starts from the persisted views instead of none.
+	Persisted *v1alpha1.HealthCheckAssignmentStatus
+}
+
+// UpsertAssignment records an assignment, and marks for a push exactly the sessions whose
+// relayed list changed: those the assignment selects or selected. It fails only for a wire form
+// that cannot be encoded, and then changes nothing.
+func (f *Fleet) UpsertAssignment(info AssignmentInfo) error {
+	start := f.clock.Now()
+	encoded, err := protocol.EncodeAssignment(info.Wire)
+	if err != nil {
+		return err
+	}
+	var fx effects
+	defer f.run(&fx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ns := f.namespaceLocked(info.Key.Namespace)
+	a, known := f.assignments[info.UID]
+	if !known {
+		if old := ns.assignments[info.Key.Name]; old != nil {
+			f.removeAssignmentLocked(ns, old, &fx) // deleted and re-created under the same name
+		}
+		a = &assignment{selected: satSet{}}
+		f.assignments[info.UID] = a
+		ns.assignments[info.Key.Name] = a
+	}
+	prev := a.AssignmentInfo
+	persisted := info.Persisted
+	info.Persisted = nil
+	a.AssignmentInfo, a.encoded = info, encoded
+	reselect := !known || prev.Generation != info.Generation
+	wireChanged := known && !sameAssignment(prev.Wire, info.Wire)
+	pausedChanged := known && prev.Paused != info.Paused
+	if !reselect && !wireChanged && !pausedChanged {
+		return nil
+	}
+
+	next := a.selected
+	changed := false
+	if reselect {
+		next = ns.selectSatellites(info.Selection)
+		for sat := range a.selected {
+			if _, keep := next[sat]; !keep {
+				delete(a.views, sat)
+				if sat.removeRelayed(a) {
+					changed = pushLocked(sat, &fx) || changed
+				}
+			}
+		}
+	}
+	for sat := range next {
+		_, had := a.selected[sat]
+		switch {
+		case info.Paused:
+			if sat.removeRelayed(a) {
+				changed = pushLocked(sat, &fx) || changed
+			}
+		case !had || pausedChanged:
+			sat.addRelayed(a)
+			changed = pushLocked(sat, &fx) || changed
+		case wireChanged:
+			changed = pushLocked(sat, &fx) || changed
+		}
+	}
+	a.selected = next
+	if !known && persisted != nil {
+		a.seed(ns, persisted)
+	}
+	if changed {
+		f.observePush(start, &fx)
+	}
+	return nil
+}
+
+// pushLocked marks sat's session, if any, for a push; it reports true either way, for the
+// caller's "a list changed".
+func pushLocked(sat *satellite, fx *effects) bool {
+	if sat.conn != nil {
+		fx.pushes = append(fx.pushes, sat.conn)
+	}
+	return true
+}
+
+// observePush records the time a change took to derive and hand its pushes to the sessions.
+func (f *Fleet) observePush(start time.Time, fx *effects) {
+	elapsed := f.clock.Since(start).Seconds()
+	fx.metrics = append(fx.metrics, func() { f.metrics.configPush.Observe(elapsed) })
+}
+
+// RemoveAssignment forgets a deleted assignment, or one that cannot be relayed, and marks the
+// sessions that ran it for a push.
+func (f *Fleet) RemoveAssignment(key types.NamespacedName) {
+	var fx effects
+	defer f.run(&fx)
+	start := f.clock.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ns := f.namespaces[key.Namespace]
+	if ns == nil {
+		return
+	}
+	a := ns.assignments[key.Name]
+	if a == nil {
+		return
+	}
+	if f.removeAssignmentLocked(ns, a, &fx) {
+		f.observePush(start, &fx)
+	}
+	f.dropNamespaceIfEmptyLocked(key.Namespace)
+}
+
+// removeAssignmentLocked forgets a, and reports whether any relayed list changed.
+func (f *Fleet) removeAssignmentLocked(ns *namespace, a *assignment, fx *effects) bool {
+	changed := false
+	for sat := range a.selected {
+		if sat.removeRelayed(a) {
+			changed = pushLocked(sat, fx) || changed
+		}
+	}
+	delete(f.assignments, a.UID)
+	delete(ns.assignments, a.Key.Name)
+	key := a.Key
+	fx.metrics = append(fx.metrics, func() { f.metrics.forgetAssignment(key) })
+	return changed
+}
+
+// seed takes the views of a persisted status for the satellites that have not reported to this
+// manager. Satellites the status does not list were healthy when it was written, unless the list
+// was truncated; an old status lists every satellite.
+func (a *assignment) seed(ns *namespace, st *v1alpha1.HealthCheckAssignmentStatus) {
+	listed := map[string]bool{}
+	for _, e := range st.Satellites {
+		listed[e.Name] = true
+		sat := ns.satellites[e.Name]
+		if _, ok := a.selected[sat]; !ok || e.Status == "" {
+			continue
+		}
+		v := CheckView{Status: e.Status, Latency: time.Duration(e.LatencyMs) * time.Millisecond, Message: e.Message,
+			ConsecutiveFailures: e.ConsecutiveFailures, ConsecutiveSuccesses: e.ConsecutiveSuccesses, Persisted: true}
+		if e.LastRunAt != nil {
+			v.LastRunAt = e.LastRunAt.Time
+		}
+		a.setView(sat, v)
+	}
+	if st.SatellitesTruncated || st.Summary == nil || st.Summary.Healthy == 0 {
+		return
+	}
+	for sat := range a.selected {
+		if !listed[sat.key.Name] {
+			a.setView(sat, CheckView{Status: v1alpha1.ResultHealthy, Persisted: true})
+		}
+	}
+}
+
+func (a *assignment) setView(sat *satellite, v CheckView) {
+	if a.views == nil {
+		a.views = map[*satellite]CheckView{}
+	}
+	a.views[sat] = v
+}
+
+// SatelliteView is one satellite's view of a check, for the assignment's status.
+type SatelliteView struct {
+	Name, Region string
+	CheckView
+}
+
+// RegionCounts counts the satellites of one region by their view.
+type RegionCounts struct {
+	Region string
+	Counts
+}
+
+// Report is what an assignment's status shows of its satellites: counts for all of them, and
+// the views of those that do not see the check healthy.
+type Report struct {
+	// Selected is how many satellites the assignment selects.
+	Selected int32
+	Counts   Counts
+	// Regions counts by region, sorted by region.
+	Regions []RegionCounts
+	// NotHealthy are the views of the selected satellites that do not see the check healthy
+	// (including those that have not reported), sorted by name, at most the limit asked for.
+	NotHealthy []SatelliteView
+	// Truncated is true when more satellites than NotHealthy lists do not see it healthy.
+	Truncated bool
+}
+
+// Report summarises the satellites' views of the assignment with this UID, listing at most
+// maxListed of those that do not see it healthy; ok is false when the fleet does not relay it.
+func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.assignments[uid]
+	if !ok {
+		return Report{}, false
+	}
+	regions := map[string]*Counts{}
+	for sat := range a.selected {
+		view := a.views[sat]
+		c := regions[sat.region]
+		if c == nil {
+			c = &Counts{}
+			regions[sat.region] = c
+		}
+		c.add(view.Status)
+		r.Counts.add(view.Status)
+		if view.Status != v1alpha1.ResultHealthy {
+			r.NotHealthy = append(r.NotHealthy, SatelliteView{Name: sat.key.Name, Region: sat.region, CheckView: view})
+		}
+	}
+	r.Selected = int32(len(a.selected))
+	for region, c := range regions {
+		r.Regions = append(r.Regions, RegionCounts{Region: region, Counts: *c})
+	}
+	slices.SortFunc(r.Regions, func(x, y RegionCounts) int { return strings.Compare(x.Region, y.Region) })
+	slices.SortFunc(r.NotHealthy, func(x, y SatelliteView) int { return strings.Compare(x.Name, y.Name) })
+	if len(r.NotHealthy) > maxListed {
+		r.NotHealthy, r.Truncated = slices.Clip(r.NotHealthy[:maxListed]), true
+	}
+	return r, true
+}
+
+func sameAssignment(x, y protocol.Assignment) bool {
+	return x.ConfigID == y.ConfigID && x.SystemID == y.SystemID && x.StrategyID == y.StrategyID &&
+		x.IntervalSeconds == y.IntervalSeconds && bytes.Equal(x.Config, y.Config)
+}

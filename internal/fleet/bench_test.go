@@ -1,0 +1,144 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package fleet
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// maxBytesPerIdleSatellite is the issue's budget for a Satellite that never connects.
+const maxBytesPerIdleSatellite = 2048
+
+// idleSatelliteBytes returns the heap the fleet retains per Satellite that never connected,
+// over n of them with a region and a label, as a Satellite of the README has.
+func idleSatelliteBytes(n int) float64 {
+	infos := make([]SatelliteInfo, n)
+	for i := range infos {
+		infos[i] = SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: fmt.Sprintf("satellite-%05d", i)},
+			UID: types.UID(fmt.Sprintf("0b7e1d2c-6a4f-4c1e-9d3b-%012d", i)), Region: "eu-west-1",
+			Labels: map[string]string{"tier": "edge"}, TokenHash: HashToken([]byte(fmt.Sprint(i))), HasToken: true}
+	}
+	f, _ := newTestFleet()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, info := range infos {
+		f.UpsertSatellite(info)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(f)
+	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+}
+
+// TestIdleSatelliteMemory holds the fleet to its budget: nothing sized by a constant is
+// allocated for a Satellite before it connects. The caller's strings (names, UIDs) are counted
+// too, since the fleet keeps them.
+func TestIdleSatelliteMemory(t *testing.T) {
+	if got := idleSatelliteBytes(10000); got > maxBytesPerIdleSatellite {
+		t.Errorf("%.0f bytes per Satellite that never connected, budget %d", got, maxBytesPerIdleSatellite)
+	} else {
+		t.Logf("%.0f bytes per Satellite that never connected (budget %d)", got, maxBytesPerIdleSatellite)
+	}
+}
+
+// BenchmarkIdleSatelliteMemory reports the heap retained per never-connected Satellite.
+func BenchmarkIdleSatelliteMemory(b *testing.B) {
+	var per float64
+	for b.Loop() {
+		per = idleSatelliteBytes(10000)
+	}
+	b.ReportMetric(per, "B/satellite")
+}
+
+// nopConn is a session that the benchmark serves by hand.
+type nopConn struct{ dirty bool }
+
+func (c *nopConn) ConfigChanged()                      { c.dirty = true }
+func (c *nopConn) Close(int, string, protocol.Message) {}
+
+// BenchmarkConfigPushFanOut measures one change of an assignment that selects every one of n
+// connected satellites, with existing other assignments selecting them all too: derive, hand the
+// change to every session, and have each fetch its list and encode its frame as its writer does.
+// One satellite is the baseline for the ratio.
+func BenchmarkConfigPushFanOut(b *testing.B) {
+	for _, tc := range []struct{ satellites, existing int }{{1, 0}, {1000, 0}, {10000, 0}, {10000, 100}} {
+		b.Run(fmt.Sprintf("satellites=%d/existing=%d", tc.satellites, tc.existing), func(b *testing.B) {
+			f, _ := newTestFleet()
+			handles := make([]Handle, tc.satellites)
+			conns := make([]*nopConn, tc.satellites)
+			for i := range tc.satellites {
+				uid := fmt.Sprintf("uid-%d", i)
+				f.UpsertSatellite(SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: fmt.Sprintf("sat-%d", i)},
+					UID: types.UID(uid), Region: "eu-west-1", Labels: map[string]string{"tier": "edge"},
+					TokenHash: HashToken([]byte(uid)), HasToken: true})
+				conns[i] = &nopConn{}
+				var ok bool
+				if handles[i], _, ok = f.Authenticate(uid, uid, conns[i]); !ok {
+					b.Fatal("authenticate")
+				}
+				drain(f) // as the reconciler would, or the wake-up channel fills
+			}
+			sel, err := NewSelection(&v1alpha1.HealthCheckAssignmentSpec{Regions: []string{"eu-west-1"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			wire := func(uid string) protocol.Assignment {
+				return protocol.Assignment{ConfigID: uid, SystemID: "payments-api", StrategyID: "http", IntervalSeconds: 30,
+					Config: []byte(`{"timeoutMs":10000,"http":{"url":"https://payments.example.com/healthz","method":"GET"}}`)}
+			}
+			for i := range tc.existing {
+				uid := fmt.Sprintf("existing-%03d", i)
+				if err := f.UpsertAssignment(AssignmentInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: uid}, UID: types.UID(uid),
+					Generation: 1, Selection: sel, Wire: wire(uid)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			drain(f)
+			info := AssignmentInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "payments"}, UID: "zz-config",
+				Selection: sel, Wire: wire("zz-config")}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				info.Generation = int64(i + 1)
+				info.Wire.IntervalSeconds = 30 + i%2 // a real change each time
+				if err := f.UpsertAssignment(info); err != nil {
+					b.Fatal(err)
+				}
+				for j, c := range conns {
+					if !c.dirty {
+						b.Fatal("a selected session got no push")
+					}
+					c.dirty = false
+					list, ok := f.Config(handles[j])
+					if !ok {
+						b.Fatal("no config")
+					}
+					_ = protocol.ConfigUpdatedFrame(list)
+				}
+				drain(f)
+			}
+		})
+	}
+}

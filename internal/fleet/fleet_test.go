@@ -1,0 +1,258 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package fleet
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/types"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/liveness"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// recordingConn is a session as the fleet sees it, recording what the fleet asked of it.
+type recordingConn struct {
+	pushes int
+	closed int // the close code, 0 while open
+}
+
+func (c *recordingConn) ConfigChanged() { c.pushes++ }
+func (c *recordingConn) Close(code int, _ string, _ protocol.Message) {
+	if c.closed == 0 {
+		c.closed = code
+	}
+}
+
+// drain counts and empties the fleet's wake-up channels.
+func drain(f *Fleet) (satellites, assignments int) {
+	for {
+		select {
+		case <-f.SatelliteEvents():
+			satellites++
+		case <-f.AssignmentEvents():
+			assignments++
+		default:
+			return satellites, assignments
+		}
+	}
+}
+
+func newTestFleet() (*Fleet, *clocktesting.FakeClock) {
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+	return New(Options{StatusRefresh: time.Minute}, clk), clk
+}
+
+func satInfo(ns, name, uid, token string) SatelliteInfo {
+	return SatelliteInfo{Key: types.NamespacedName{Namespace: ns, Name: name}, UID: types.UID(uid), Region: "eu-west-1",
+		TokenHash: HashToken([]byte(token)), HasToken: true}
+}
+
+func TestSessionFacts(t *testing.T) {
+	f, clk := newTestFleet()
+	t0 := clk.Now()
+	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_a"))
+	if _, ok := f.Facts("uid-1"); ok {
+		t.Fatal("facts of a satellite that never connected")
+	}
+	if got := f.Since(); !got.Equal(t0) {
+		t.Errorf("Since = %v, want the first call's time %v", got, t0)
+	}
+	if _, _, ok := f.Authenticate("uid-1", "csat_wrong", &recordingConn{}); ok {
+		t.Error("a wrong token authenticates")
+	}
+	if _, _, ok := f.Authenticate("uid-2", "csat_a", &recordingConn{}); ok {
+		t.Error("an unknown client ID authenticates")
+	}
+
+	oldConn := &recordingConn{}
+	old, _, ok := f.Authenticate("uid-1", "csat_a", oldConn)
+	if !ok {
+		t.Fatal("the right token does not authenticate")
+	}
+	clk.Step(time.Second)
+	current, _, ok := f.Authenticate("", "csat_a", &recordingConn{}) // a bearer token alone
+	if !ok {
+		t.Fatal("the token alone does not authenticate")
+	}
+	if oldConn.closed != protocol.CloseReplaced {
+		t.Errorf("the replaced session was closed with %d, want %d", oldConn.closed, protocol.CloseReplaced)
+	}
+	if s, _ := drain(f); s != 2 {
+		t.Errorf("%d wake-ups for two connects, want 2", s)
+	}
+
+	clk.Step(time.Second)
+	f.Heartbeat(current, "0.1.0")
+	clk.Step(time.Second)
+	f.Heartbeat(current, "0.1.0")
+	f.Heartbeat(old, "9.9.9") // the replaced session is ignored
+	f.Disconnected(old, true) // so is its end
+	if s, _ := drain(f); s != 1 {
+		t.Errorf("%d wake-ups, want 1 for the version change only", s)
+	}
+	want := liveness.Facts{Connected: true, ConnectedSince: t0.Add(time.Second), LastHeartbeat: t0.Add(3 * time.Second), Version: "0.1.0"}
+	got, _ := f.Facts("uid-1")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("facts (-want +got):\n%s", diff)
+	}
+
+	clk.Step(time.Second)
+	f.Disconnected(current, true)
+	want.Connected, want.DisconnectedAt = false, t0.Add(4*time.Second)
+	got, _ = f.Facts("uid-1")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("facts after a clean disconnect (-want +got):\n%s", diff)
+	}
+	if s, _ := drain(f); s != 1 {
+		t.Errorf("%d wake-ups for the disconnect, want 1", s)
+	}
+
+	f.RemoveSatellite(types.NamespacedName{Namespace: "monitoring", Name: "eu-west"})
+	if _, ok := f.Facts("uid-1"); ok {
+		t.Error("facts of a deleted satellite")
+	}
+	if f.Known("uid-1") {
+		t.Error("a deleted satellite is known")
+	}
+}
+
+func TestTokenRotationAndDeletionCloseTheSession(t *testing.T) {
+	f, _ := newTestFleet()
+	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_a"))
+	conn := &recordingConn{}
+	if _, _, ok := f.Authenticate("uid-1", "csat_a", conn); !ok {
+		t.Fatal("does not authenticate")
+	}
+	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_b"))
+	if conn.closed != protocol.CloseAuthFailed {
+		t.Errorf("a rotation closed the session with %d, want %d", conn.closed, protocol.CloseAuthFailed)
+	}
+	if facts, _ := f.Facts("uid-1"); facts.Connected {
+		t.Error("the satellite counts as connected after its token rotated")
+	}
+	if _, _, ok := f.Authenticate("uid-1", "csat_a", &recordingConn{}); ok {
+		t.Error("the old token still authenticates")
+	}
+	conn = &recordingConn{}
+	if _, _, ok := f.Authenticate("uid-1", "csat_b", conn); !ok {
+		t.Fatal("the new token does not authenticate")
+	}
+	f.RemoveSatellite(types.NamespacedName{Namespace: "monitoring", Name: "eu-west"})
+	if conn.closed != protocol.CloseDeleted {
+		t.Errorf("a deletion closed the session with %d, want %d", conn.closed, protocol.CloseDeleted)
+	}
+}
+
+func TestSharedTokenAuthenticatesNeither(t *testing.T) {
+	f, _ := newTestFleet()
+	f.UpsertSatellite(satInfo("monitoring", "victim", "uid-1", "csat_same"))
+	f.UpsertSatellite(satInfo("monitoring", "borrower", "uid-2", "csat_same"))
+	for _, id := range []string{"", "uid-1", "uid-2"} {
+		if _, _, ok := f.Authenticate(id, "csat_same", &recordingConn{}); ok {
+			t.Errorf("a token two Satellites share authenticates with client ID %q", id)
+		}
+	}
+	f.RemoveSatellite(types.NamespacedName{Namespace: "monitoring", Name: "borrower"})
+	if h, _, ok := f.Authenticate("", "csat_same", &recordingConn{}); !ok || h.UID() != "uid-1" {
+		t.Errorf("the victim does not authenticate once the borrower is gone (ok %v)", ok)
+	}
+}
+
+func TestIngest(t *testing.T) {
+	f, clk := newTestFleet()
+	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_a"))
+	sel, err := NewSelection(&v1alpha1.HealthCheckAssignmentSpec{Satellites: []string{"eu-west"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := types.NamespacedName{Namespace: "monitoring", Name: "payments"}
+	f.UpsertAssignment(AssignmentInfo{Key: key, UID: "hca-1", Generation: 1, Selection: sel,
+		Wire: protocol.Assignment{ConfigID: "hca-1", SystemID: "payments-api", StrategyID: "http", IntervalSeconds: 30}})
+	h, list, ok := f.Authenticate("uid-1", "csat_a", &recordingConn{})
+	if !ok || len(list) != 1 {
+		t.Fatalf("authenticated %v with %d assignments, want 1", ok, len(list))
+	}
+	drain(f)
+	result := func(status v1alpha1.ResultStatus, at time.Time) *protocol.Result {
+		return &protocol.Result{ConfigID: "hca-1", SystemID: "payments-api", Status: status, ExecutedAt: at}
+	}
+	t1 := clk.Now()
+	steps := []struct {
+		name   string
+		result *protocol.Result
+		want   string
+		wakes  int
+	}{
+		{"a first result decides the view", result(v1alpha1.ResultHealthy, t1), "healthy", 1},
+		{"the same result again is a duplicate", result(v1alpha1.ResultHealthy, t1), ResultDuplicate, 0},
+		{"an older result is a duplicate too", result(v1alpha1.ResultUnhealthy, t1.Add(-time.Second)), ResultDuplicate, 0},
+		{"a newer result with the same status wakes nobody", result(v1alpha1.ResultHealthy, t1.Add(time.Second)), "healthy", 0},
+		{"a change of status wakes the reconciler", result(v1alpha1.ResultUnhealthy, t1.Add(2*time.Second)), "unhealthy", 1},
+		{"an assignment not relayed is rejected", &protocol.Result{ConfigID: "other", Status: v1alpha1.ResultHealthy, ExecutedAt: t1.Add(3 * time.Second)}, ResultRejected, 0},
+	}
+	for _, step := range steps {
+		if got := f.Ingest(h, step.result); got != step.want {
+			t.Errorf("%s: Ingest = %q, want %q", step.name, got, step.want)
+		}
+		if _, wakes := drain(f); wakes != step.wakes {
+			t.Errorf("%s: %d wake-ups, want %d", step.name, wakes, step.wakes)
+		}
+	}
+	clk.Step(time.Minute)
+	f.Ingest(h, result(v1alpha1.ResultUnhealthy, clk.Now()))
+	if _, wakes := drain(f); wakes != 1 {
+		t.Errorf("no wake-up for the coarse refresh after a minute (%d)", wakes)
+	}
+	rep, ok := f.Report("hca-1", 100)
+	if !ok {
+		t.Fatal("no report")
+	}
+	if diff := cmp.Diff(Counts{Unhealthy: 1}, rep.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+}
+
+func TestReportBoundsTheListAndSeedsFromThePersistedStatus(t *testing.T) {
+	f, _ := newTestFleet()
+	names := []string{"a", "b", "c", "d", "e"}
+	for i, n := range names {
+		f.UpsertSatellite(satInfo("monitoring", n, "uid-"+n, "csat_"+n))
+		_ = i
+	}
+	sel, _ := NewSelection(&v1alpha1.HealthCheckAssignmentSpec{Regions: []string{"eu-west-1"}})
+	persisted := &v1alpha1.HealthCheckAssignmentStatus{
+		Summary:    &v1alpha1.CheckSummary{Healthy: 3, Unhealthy: 1, Unknown: 1},
+		Satellites: []v1alpha1.SatelliteCheckStatus{{Name: "b", Status: v1alpha1.ResultUnhealthy, Message: "503"}, {Name: "d"}},
+	}
+	f.UpsertAssignment(AssignmentInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "p"}, UID: "hca-1", Generation: 1,
+		Selection: sel, Wire: protocol.Assignment{ConfigID: "hca-1"}, Persisted: persisted})
+	rep, _ := f.Report("hca-1", 1)
+	if diff := cmp.Diff(Counts{Healthy: 3, Unhealthy: 1, Unknown: 1}, rep.Counts); diff != "" {
+		t.Errorf("seeded counts (-want +got):\n%s", diff)
+	}
+	if len(rep.NotHealthy) != 1 || rep.NotHealthy[0].Name != "b" || !rep.Truncated {
+		t.Errorf("listed %+v (truncated %v), want b alone and truncated", rep.NotHealthy, rep.Truncated)
+	}
+	if diff := cmp.Diff([]RegionCounts{{Region: "eu-west-1", Counts: Counts{Healthy: 3, Unhealthy: 1, Unknown: 1}}}, rep.Regions); diff != "" {
+		t.Errorf("regions (-want +got):\n%s", diff)
+	}
+}

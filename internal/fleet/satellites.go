@@ -1,0 +1,242 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package fleet
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/checkstack/satellite-operator/internal/liveness"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// satellite is what the fleet knows of one Satellite. It holds nothing sized by a constant:
+// what grows (the relayed list, views) grows with use.
+type satellite struct {
+	uid    types.UID
+	key    types.NamespacedName
+	region string
+	labels map[string]string
+	hash   TokenHash
+	// hasToken is false while the Satellite's token Secret is missing: nobody can authenticate.
+	hasToken bool
+
+	// conn is the live authenticated session, or nil; session numbers it, so that the end of
+	// a replaced session is told apart from the end of the current one.
+	conn    Conn
+	session uint64
+	// facts are the liveness facts of the current or last session; hasFacts is false until the
+	// satellite first authenticates with this manager.
+	facts    liveness.Facts
+	hasFacts bool
+
+	// relayed are the assignments relayed to the satellite, sorted by configId: what it was (or
+	// will be, on connect) sent.
+	relayed []*assignment
+}
+
+// SatelliteInfo is what the SatelliteReconciler tells the fleet of a Satellite.
+type SatelliteInfo struct {
+	Key    types.NamespacedName
+	UID    types.UID
+	Region string
+	Labels map[string]string
+	// TokenHash is the hash of the satellite's token; HasToken false means there is none yet.
+	TokenHash TokenHash
+	HasToken  bool
+}
+
+// UpsertSatellite records a Satellite's credentials and selection facts. A changed token closes
+// the live session (the old token is no longer valid); changed labels or region re-evaluate the
+// assignments of its namespace, and only those, for it.
+func (f *Fleet) UpsertSatellite(info SatelliteInfo) {
+	var fx effects
+	defer f.run(&fx)
+	start := f.clock.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ns := f.namespaceLocked(info.Key.Namespace)
+	sat, known := f.satellites[info.UID]
+	if !known {
+		if old := ns.satellites[info.Key.Name]; old != nil {
+			// The Satellite was deleted and re-created under the same name.
+			f.removeLocked(old, &fx)
+		}
+		sat = &satellite{uid: info.UID, key: info.Key}
+		f.satellites[info.UID] = sat
+		ns.satellites[info.Key.Name] = sat
+	}
+	if sat.hasToken && (!info.HasToken || sat.hash != info.TokenHash) {
+		f.unindexHashLocked(sat)
+		if sat.conn != nil {
+			fx.close(sat.conn, protocol.CloseAuthFailed, "token rotated", &protocol.Shutdown{Reason: protocol.ShutdownTokenRotate})
+			f.detachLocked(sat, true, &fx)
+		}
+	}
+	if info.HasToken && (!sat.hasToken || sat.hash != info.TokenHash) {
+		sat.hash = info.TokenHash
+		f.indexHashLocked(sat)
+	}
+	sat.hasToken = info.HasToken
+	if known && sat.region == info.Region && maps.Equal(sat.labels, info.Labels) {
+		return
+	}
+	if known {
+		ns.unindex(sat)
+	}
+	sat.region, sat.labels = info.Region, maps.Clone(info.Labels)
+	ns.index(sat)
+	if f.reselectSatelliteLocked(ns, sat, &fx) {
+		f.observePush(start, &fx)
+	}
+}
+
+// reselectSatelliteLocked re-evaluates the namespace's assignments for one satellite whose
+// selection facts changed, and reports whether its relayed list changed.
+func (f *Fleet) reselectSatelliteLocked(ns *namespace, sat *satellite, fx *effects) bool {
+	changed := false
+	for _, a := range ns.assignments {
+		want := a.Selection.Matches(sat.key.Name, sat.region, sat.labels)
+		if _, had := a.selected[sat]; want == had {
+			continue
+		}
+		if want {
+			a.selected[sat] = struct{}{}
+			if !a.Paused {
+				sat.addRelayed(a)
+				changed = true
+			}
+		} else {
+			delete(a.selected, sat)
+			delete(a.views, sat)
+			if sat.removeRelayed(a) {
+				changed = true
+			}
+		}
+		fx.wakeHCA = append(fx.wakeHCA, a.Key)
+	}
+	if changed && sat.conn != nil {
+		fx.pushes = append(fx.pushes, sat.conn)
+	}
+	return changed
+}
+
+// RemoveSatellite forgets a deleted Satellite and closes its session.
+func (f *Fleet) RemoveSatellite(key types.NamespacedName) {
+	var fx effects
+	defer f.run(&fx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ns := f.namespaces[key.Namespace]; ns != nil {
+		if sat := ns.satellites[key.Name]; sat != nil {
+			f.removeLocked(sat, &fx)
+			f.dropNamespaceIfEmptyLocked(key.Namespace)
+		}
+	}
+}
+
+// removeLocked forgets a Satellite: its session closes with 4003, the assignments that selected
+// it let it go, and its metrics series are deleted.
+func (f *Fleet) removeLocked(sat *satellite, fx *effects) {
+	if sat.conn != nil {
+		fx.close(sat.conn, protocol.CloseDeleted, protocol.ShutdownDeleted, &protocol.Shutdown{Reason: protocol.ShutdownDeleted})
+		sat.conn = nil
+	}
+	ns := f.namespaces[sat.key.Namespace]
+	delete(f.satellites, sat.uid)
+	delete(ns.satellites, sat.key.Name)
+	ns.unindex(sat)
+	if sat.hasToken {
+		f.unindexHashLocked(sat)
+	}
+	// Every assignment that relays to the satellite selects it; a paused one selects without
+	// relaying.
+	for _, a := range ns.assignments {
+		if _, ok := a.selected[sat]; ok {
+			delete(a.selected, sat)
+			delete(a.views, sat)
+			fx.wakeHCA = append(fx.wakeHCA, a.Key)
+		}
+	}
+	key := sat.key
+	fx.metrics = append(fx.metrics, func() { f.metrics.forgetSatellite(key) })
+}
+
+// Relayed returns how many assignments are relayed to the satellite, and whether the fleet
+// knows it.
+func (f *Fleet) Relayed(uid types.UID) (int, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sat, ok := f.satellites[uid]
+	if !ok {
+		return 0, false
+	}
+	return len(sat.relayed), true
+}
+
+// Known reports whether the fleet holds the Satellite's credentials.
+func (f *Fleet) Known(uid types.UID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.satellites[uid]
+	return ok
+}
+
+// addRelayed inserts a into the sorted relayed list.
+func (s *satellite) addRelayed(a *assignment) {
+	i, found := slices.BinarySearchFunc(s.relayed, a.Wire.ConfigID, compareConfigID)
+	if !found {
+		s.relayed = slices.Insert(s.relayed, i, a)
+	}
+}
+
+// removeRelayed removes a from the relayed list, and reports whether it was there.
+func (s *satellite) removeRelayed(a *assignment) bool {
+	i, found := slices.BinarySearchFunc(s.relayed, a.Wire.ConfigID, compareConfigID)
+	if found {
+		s.relayed = slices.Delete(s.relayed, i, i+1)
+		if len(s.relayed) == 0 {
+			s.relayed = nil // let a long list's array go
+		}
+	}
+	return found
+}
+
+// relays reports whether a is relayed to the satellite.
+func (s *satellite) relays(configID string) (*assignment, bool) {
+	i, found := slices.BinarySearchFunc(s.relayed, configID, compareConfigID)
+	if !found {
+		return nil, false
+	}
+	return s.relayed[i], true
+}
+
+// encoded lists the relayed assignments as encoded for the wire, never nil. The bytes are
+// shared and never modified: a change of an assignment encodes it anew.
+func (s *satellite) encoded() []json.RawMessage {
+	out := make([]json.RawMessage, len(s.relayed))
+	for i, a := range s.relayed {
+		out[i] = a.encoded
+	}
+	return out
+}
+
+func compareConfigID(a *assignment, id string) int { return strings.Compare(a.Wire.ConfigID, id) }

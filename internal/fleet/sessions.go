@@ -1,0 +1,222 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package fleet
+
+import (
+	"encoding/json"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/liveness"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// Label values of satellite_results_total{status} besides the result statuses.
+const (
+	ResultRejected  = "rejected"  // for an assignment not relayed to the satellite
+	ResultDuplicate = "duplicate" // not newer than the last result taken: resent by the agent
+)
+
+// Handle names one authenticated session of a satellite to the fleet. The zero Handle names
+// none.
+type Handle struct {
+	sat *satellite
+	id  uint64
+}
+
+// Key is the Satellite the session authenticated as.
+func (h Handle) Key() types.NamespacedName { return h.sat.key }
+
+// UID is the Satellite's UID, its client ID.
+func (h Handle) UID() types.UID { return h.sat.uid }
+
+// lookupLocked returns the Satellite that the credentials authenticate, or nil. With a client
+// ID (the Satellite's UID) the token must be that Satellite's; without one (a bearer token
+// alone) the token must be exactly one Satellite's. An unknown ID costs the same comparison as a
+// wrong token, and a token two Satellites share authenticates neither.
+func (f *Fleet) lookupLocked(clientID, token string) *satellite {
+	if clientID == "" {
+		return f.soleHolderLocked(HashToken([]byte(token)))
+	}
+	candidate := f.satellites[types.UID(clientID)]
+	want := decoyHash
+	if candidate != nil && candidate.hasToken {
+		want = candidate.hash
+	}
+	if !tokenMatches(want, token) || candidate == nil || !candidate.hasToken {
+		return nil
+	}
+	if f.soleHolderLocked(candidate.hash) != candidate {
+		return nil
+	}
+	return candidate
+}
+
+// Verify reports whether the credentials would authenticate a satellite now, without changing
+// anything: the endpoint checks a bearer token before it upgrades the connection.
+func (f *Fleet) Verify(clientID, token string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lookupLocked(clientID, token) != nil
+}
+
+// Authenticate checks the credentials and makes conn the satellite's session, replacing (and
+// closing) an older one. It returns the session's handle and the assignments to send in
+// authenticated; ok is false for invalid credentials.
+func (f *Fleet) Authenticate(clientID, token string, conn Conn) (h Handle, assignments []json.RawMessage, ok bool) {
+	var fx effects
+	defer f.run(&fx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sat := f.lookupLocked(clientID, token)
+	if sat == nil {
+		return Handle{}, nil, false
+	}
+	if sat.conn != nil {
+		fx.close(sat.conn, protocol.CloseReplaced, "replaced by a newer connection", &protocol.Shutdown{Reason: protocol.ShutdownReplaced})
+	}
+	f.lastSession++
+	now := f.clock.Now()
+	sat.conn, sat.session = conn, f.lastSession
+	sat.facts = liveness.Facts{Connected: true, ConnectedSince: now, LastHeartbeat: now}
+	sat.hasFacts = true
+	// The gauge is set under the lock, so that a session's end cannot overtake its start.
+	f.metrics.setConnected(sat, true)
+	fx.wakeSat = append(fx.wakeSat, sat.key)
+	return Handle{sat: sat, id: sat.session}, sat.encoded(), true
+}
+
+// currentLocked reports whether h is its satellite's live session.
+func (f *Fleet) currentLocked(h Handle) bool {
+	return h.sat != nil && h.sat.conn != nil && h.sat.session == h.id && f.satellites[h.sat.uid] == h.sat
+}
+
+// Heartbeat records a heartbeat of the session, by the manager's clock.
+func (f *Fleet) Heartbeat(h Handle, version string) {
+	var fx effects
+	defer f.run(&fx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.currentLocked(h) {
+		return // a replaced session's late frame
+	}
+	h.sat.facts.LastHeartbeat = f.clock.Now()
+	if version != "" && version != h.sat.facts.Version {
+		h.sat.facts.Version = version
+		fx.wakeSat = append(fx.wakeSat, h.sat.key)
+	}
+}
+
+// Disconnected records the end of a session; clean is true when a close frame ended it.
+func (f *Fleet) Disconnected(h Handle, clean bool) {
+	var fx effects
+	defer f.run(&fx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.currentLocked(h) {
+		f.detachLocked(h.sat, clean, &fx)
+	}
+}
+
+// detachLocked ends the satellite's current session in its facts and metrics.
+func (f *Fleet) detachLocked(sat *satellite, clean bool, fx *effects) {
+	sat.conn = nil
+	sat.facts.Connected = false
+	if clean {
+		sat.facts.DisconnectedAt = f.clock.Now()
+	}
+	f.metrics.setConnected(sat, false)
+	fx.wakeSat = append(fx.wakeSat, sat.key)
+}
+
+// Config returns the session's current list of assignments, encoded, for a config_updated
+// frame (protocol.ConfigUpdatedFrame); ok is false when h is no longer its satellite's session.
+func (f *Fleet) Config(h Handle) ([]json.RawMessage, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.currentLocked(h) {
+		return nil, false
+	}
+	return h.sat.encoded(), true
+}
+
+// Facts returns the liveness facts of the satellite with this UID, and whether it has
+// authenticated with this manager.
+func (f *Fleet) Facts(uid types.UID) (liveness.Facts, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sat, ok := f.satellites[uid]
+	if !ok || !sat.hasFacts {
+		return liveness.Facts{}, false
+	}
+	return sat.facts, true
+}
+
+// Since returns when this manager started to receive heartbeats: the first call's time.
+func (f *Fleet) Since() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.since.IsZero() {
+		f.since = f.clock.Now()
+	}
+	return f.since
+}
+
+// Ingest folds a result of the session's satellite into its view of the assignment, and
+// returns the result's satellite_results_total status: its own, or ResultRejected (not relayed
+// to the satellite) or ResultDuplicate (not newer than the last result taken for the view,
+// which is how an agent's resend after a lost ack looks), both dropped. Duplicates are told
+// apart by the view that exists anyway, so that the window costs nothing per satellite. It
+// wakes the assignment's reconciler when a view's status changed or the coarse refresh is due.
+func (f *Fleet) Ingest(h Handle, r *protocol.Result) string {
+	var fx effects
+	defer f.run(&fx)
+	now := f.clock.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if h.sat == nil || f.satellites[h.sat.uid] != h.sat {
+		return ResultRejected
+	}
+	sat := h.sat
+	a, relayed := sat.relays(r.ConfigID)
+	if !relayed {
+		return ResultRejected
+	}
+	prev, seen := a.views[sat]
+	if seen && !prev.Persisted && !prev.LastRunAt.IsZero() && !r.ExecutedAt.After(prev.LastRunAt) {
+		return ResultDuplicate
+	}
+	view := nextView(prev, r, a.Thresholds)
+	a.setView(sat, view)
+	if view.Status != prev.Status || now.Sub(a.lastWake) >= f.opts.StatusRefresh {
+		a.lastWake = now
+		fx.wakeHCA = append(fx.wakeHCA, a.Key)
+	}
+	lv := []string{a.Key.Namespace, a.Key.Name, a.Wire.SystemID, sat.key.Name, sat.region}
+	up := 1.0
+	if r.Status == v1alpha1.ResultUnhealthy {
+		up = 0
+	}
+	latency := view.Latency.Seconds()
+	fx.metrics = append(fx.metrics, func() {
+		f.metrics.checkUp.WithLabelValues(lv...).Set(up)
+		f.metrics.checkLatency.WithLabelValues(lv...).Observe(latency)
+	})
+	return string(r.Status)
+}
