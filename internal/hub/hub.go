@@ -130,7 +130,7 @@ type Hub struct {
 	loadingSince time.Time // when the leader first checked for loaded credentials
 	satellites   map[types.UID]*satellite
 	byKey        map[types.NamespacedName]types.UID
-	byHash       map[TokenHash]types.UID
+	tokens       tokenIndex
 	assignments  map[types.UID]*assignment // by the HealthCheckAssignment's UID (the configId)
 	byAssignKey  map[types.NamespacedName]types.UID
 	sessions     map[*session]struct{} // every open connection, authenticated or not
@@ -197,7 +197,7 @@ func New(opts Options, tracker *presence.Tracker, clk clock.PassiveClock, log lo
 		wakeSatellite:    tracker.Wake,
 		satellites:       map[types.UID]*satellite{},
 		byKey:            map[types.NamespacedName]types.UID{},
-		byHash:           map[TokenHash]types.UID{},
+		tokens:           tokenIndex{},
 		assignments:      map[types.UID]*assignment{},
 		byAssignKey:      map[types.NamespacedName]types.UID{},
 		sessions:         map[*session]struct{}{},
@@ -210,10 +210,11 @@ func (h *Hub) AssignmentEvents() <-chan event.TypedGenericEvent[*v1alpha1.Health
 	return h.assignmentEvents
 }
 
-// UpsertSatellite records a Satellite's credentials and selection facts. A changed token closes
-// the live session (the old token is no longer valid), and changed labels or region re-derive
-// its assignments and push them.
-func (h *Hub) UpsertSatellite(info SatelliteInfo) {
+// UpsertSatellite records a Satellite's credentials and selection facts, and returns the other
+// Satellites that hold the same token: while there are any, none of them can authenticate. A
+// changed token closes the live session (the old token is no longer valid), and changed labels
+// or region re-derive its assignments and push them.
+func (h *Hub) UpsertSatellite(info SatelliteInfo) []types.NamespacedName {
 	start := h.clock.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -227,8 +228,10 @@ func (h *Hub) UpsertSatellite(info SatelliteInfo) {
 		h.satellites[info.UID] = sat
 		h.byKey[info.Key] = info.UID
 	}
+	newToken := info.HasToken && (!sat.hasToken || sat.hash != info.TokenHash)
 	if sat.hasToken && (!info.HasToken || sat.hash != info.TokenHash) {
-		delete(h.byHash, sat.hash)
+		// A holder left alone with the old token can authenticate again; its reconciler says so.
+		h.wakeLocked(h.tokens.remove(sat.hash, sat.uid))
 		if sat.session != nil {
 			h.log.Info("Closing session: the satellite's token changed", "satellite", sat.key)
 			sat.session.closeWith(protocol.CloseAuthFailed, "token rotated", &protocol.Shutdown{Reason: protocol.ShutdownTokenRotate})
@@ -236,15 +239,49 @@ func (h *Hub) UpsertSatellite(info SatelliteInfo) {
 		}
 	}
 	sat.hash, sat.hasToken = info.TokenHash, info.HasToken
+	var others []types.NamespacedName
 	if sat.hasToken {
-		h.byHash[sat.hash] = sat.uid
+		holders := h.tokens.add(sat.hash, sat.uid)
+		if newToken && len(holders) > 0 {
+			h.refuseSharedLocked(sat, holders)
+		}
+		for _, uid := range holders {
+			others = append(others, h.satellites[uid].key)
+		}
 	}
 	if ok && sat.region == info.Region && maps.Equal(sat.labels, info.Labels) {
-		return
+		return others
 	}
 	sat.region, sat.labels = info.Region, info.Labels
 	if h.rederiveLocked(sat) {
 		h.metrics.configPush.Observe(h.clock.Since(start).Seconds())
+	}
+	return others
+}
+
+// refuseSharedLocked handles sat's token becoming one that others hold too: it is nobody's
+// now, so their live sessions end as if the token had been rotated, and their reconcilers are
+// woken to report the conflict.
+func (h *Hub) refuseSharedLocked(sat *satellite, holders []types.UID) {
+	keys := make([]string, 0, len(holders))
+	for _, uid := range holders {
+		other := h.satellites[uid]
+		keys = append(keys, other.key.String())
+		if other.session != nil {
+			other.session.closeWith(protocol.CloseAuthFailed, "token shared with another Satellite", &protocol.Shutdown{Reason: protocol.ShutdownTokenRotate})
+			other.session = nil
+		}
+	}
+	h.log.Info("Satellites share a token: none of them can authenticate with it", "satellite", sat.key, "others", keys)
+	h.wakeLocked(holders)
+}
+
+// wakeLocked asks for reconciles of the Satellites, off the lock (the channel may be full).
+func (h *Hub) wakeLocked(uids []types.UID) {
+	for _, uid := range uids {
+		if other := h.satellites[uid]; other != nil {
+			go h.wakeSatellite(other.key)
+		}
 	}
 }
 
@@ -269,8 +306,8 @@ func (h *Hub) removeLocked(uid types.UID) {
 	}
 	delete(h.satellites, uid)
 	delete(h.byKey, sat.key)
-	if sat.hasToken && h.byHash[sat.hash] == uid {
-		delete(h.byHash, sat.hash)
+	if sat.hasToken {
+		h.wakeLocked(h.tokens.remove(sat.hash, uid))
 	}
 	for _, a := range h.assignments {
 		delete(a.views, sat.key.Name)

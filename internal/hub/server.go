@@ -190,15 +190,19 @@ func bearerToken(r *http.Request) string {
 	return ""
 }
 
-// authenticate checks a presented token, by client ID or, for a bearer token, by hash alone.
-// On success it makes s the satellite's session, replacing an older one, records the connect and
-// queues authenticated, all under the lock so that no config_updated can overtake it.
+// authenticate checks a presented token, by client ID or, for a bearer token without one, by
+// hash alone. Either way the token must be the satellite's alone: a token that several Satellites
+// hold names none of them (tokenIndex). On success it makes s the satellite's session, replacing
+// an older one, records the connect and queues authenticated, all under the lock so that no
+// config_updated can overtake it.
 func (h *Hub) authenticate(s *session, clientID, token string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var sat *satellite
 	if clientID == "" {
-		if uid, ok := h.byHash[HashToken([]byte(token))]; ok {
+		// The lookup's timing depends on the SHA-256 of the presented token only, which tells
+		// nothing of the tokens the hub holds.
+		if uid, ok := h.tokens.owner(HashToken([]byte(token))); ok {
 			sat = h.satellites[uid]
 		}
 	} else {
@@ -207,7 +211,7 @@ func (h *Hub) authenticate(s *session, clientID, token string) bool {
 		if candidate != nil && candidate.hasToken {
 			want = candidate.hash
 		}
-		if tokenMatches(want, token) && candidate != nil && candidate.hasToken {
+		if tokenMatches(want, token) && candidate != nil && candidate.hasToken && h.tokens.unique(candidate.hash, candidate.uid) {
 			sat = candidate
 		}
 	}
