@@ -178,7 +178,25 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.sessions[s] = struct{}{}
 	h.mu.Unlock()
 	go s.writePump()
-	s.run(r.Context(), bearerToken(r))
+	s.run(r.Context(), bearerCredentials(r))
+}
+
+// credentials are what an upgrade request presents; all empty when it presents nothing and the
+// first frame must authenticate.
+type credentials struct {
+	// clientID is the X-Checkstack-Client-Id header, taken only with a bearer token.
+	clientID string
+	bearer   string
+}
+
+func bearerCredentials(r *http.Request) credentials {
+	bearer := bearerToken(r)
+	if bearer == "" {
+		// The first frame carries its own client ID; a header beside it would be a second
+		// claim to reconcile with it, so it is not read.
+		return credentials{}
+	}
+	return credentials{clientID: strings.TrimSpace(r.Header.Get(protocol.HeaderClientID)), bearer: bearer}
 }
 
 func bearerToken(r *http.Request) string {

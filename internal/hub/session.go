@@ -19,6 +19,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -120,14 +121,14 @@ func (s *session) takeConfig() ([]protocol.Assignment, bool) {
 }
 
 // run authenticates the session, then reads its frames until it ends.
-func (s *session) run(ctx context.Context, bearer string) {
+func (s *session) run(ctx context.Context, creds credentials) {
 	var readErr error
 	defer func() { s.finish(readErr) }()
 	if err := s.hub.ready(ctx); err != nil {
 		s.closeWith(closeTryAgainLater, err.Error()+"; try again later", nil)
 		return
 	}
-	if !s.authenticate(bearer) {
+	if !s.authenticate(creds) {
 		return
 	}
 	opts := &s.hub.opts
@@ -174,13 +175,19 @@ func (s *session) run(ctx context.Context, bearer string) {
 	}
 }
 
-// authenticate takes the token from the upgrade or from the first frame, within the pre-auth
-// timeout, and answers authenticated or auth_failed.
-func (s *session) authenticate(bearer string) bool {
-	clientID, token := "", bearer
-	if bearer == "" {
+// authenticate takes the credentials from the upgrade or from the first frame, within the
+// pre-auth timeout, and answers authenticated or auth_failed.
+func (s *session) authenticate(creds credentials) bool {
+	clientID, token := creds.clientID, creds.bearer
+	if len(clientID) > protocol.MaxClientIDBytes {
+		// Refused like a frame with a field over its limit, and without echoing the value.
+		reason := fmt.Sprintf("header %s: longer than %d bytes", protocol.HeaderClientID, protocol.MaxClientIDBytes)
+		s.closeWith(websocket.ClosePolicyViolation, reason, &protocol.AuthFailed{Reason: reason})
+		return false
+	}
+	if token == "" {
 		_ = s.conn.SetReadDeadline(time.Now().Add(s.hub.opts.PreAuthTimeout))
-		_, data, err := s.conn.ReadMessage()
+		kind, data, err := s.conn.ReadMessage()
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
@@ -188,6 +195,11 @@ func (s *session) authenticate(bearer string) bool {
 			return false
 		case err != nil:
 			return false // gorilla answered a too-big frame with 1009 already
+		case kind != websocket.TextMessage:
+			// As after authentication, and before decoding: a binary frame is no authenticate.
+			const reason = "only JSON text frames are accepted"
+			s.closeWith(websocket.CloseUnsupportedData, reason, &protocol.AuthFailed{Reason: reason})
+			return false
 		}
 		msg, err := protocol.DecodeFromSatellite(data)
 		if err != nil {

@@ -26,6 +26,11 @@ import (
 // Path is where the manager serves the satellites' WebSocket.
 const Path = "/api/ws/satellite"
 
+// HeaderClientID optionally names, in an upgrade that carries a bearer token, the satellite the
+// token is for (its UID). Ours: a client that sends it is refused unless the token is that
+// satellite's, instead of being taken for whichever satellite holds the token.
+const HeaderClientID = "X-Checkstack-Client-Id"
+
 // Type is the "type" field of every frame.
 type Type string
 
