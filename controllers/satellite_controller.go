@@ -21,6 +21,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,12 +35,14 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -58,8 +62,10 @@ const tokenProblemPoll = 30 * time.Second
 // SatelliteFleet is the fleet's side of the SatelliteReconciler: it takes each Satellite's
 // credentials and selection facts, and holds the heartbeats and relayed lists.
 type SatelliteFleet interface {
-	// UpsertSatellite records a Satellite's credentials and selection facts.
-	UpsertSatellite(fleet.SatelliteInfo)
+	// UpsertSatellite records a Satellite's credentials and selection facts, and returns the
+	// other Satellites, of any namespace, that hold the same token: while there are any, none of
+	// them can authenticate. The fleet wakes the reconciler when that list changes.
+	UpsertSatellite(fleet.SatelliteInfo) []types.NamespacedName
 	// RemoveSatellite forgets a deleted Satellite and closes its session.
 	RemoveSatellite(types.NamespacedName)
 	// Facts returns what is known of the satellite with this UID, and whether anything is.
@@ -116,7 +122,7 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	r.Fleet.UpsertSatellite(fleet.SatelliteInfo{
+	shared := r.Fleet.UpsertSatellite(fleet.SatelliteInfo{
 		Key:       req.NamespacedName,
 		UID:       sat.UID,
 		Region:    sat.Spec.Region,
@@ -124,6 +130,10 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		TokenHash: fleet.HashToken(token),
 		HasToken:  len(token) > 0,
 	})
+	if len(shared) > 0 {
+		// Two Secrets with the same token: the hub refuses it for all of its holders.
+		tokenReady = tokenProblem(v1alpha1.ReasonSecretConflict, sharedTokenMessage(sat, shared))
+	}
 
 	now := r.Clock.Now()
 	in := liveness.Input{
@@ -141,6 +151,12 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	out := liveness.Evaluate(in)
 	tokenReady.ObservedGeneration = sat.Generation
 	tokenReady.LastTransitionTime = metav1.NewTime(now.Truncate(time.Second))
+	// Announced once per reason, after the write: a reconcile that read a stale status loses its
+	// optimistic lock below, so it cannot announce the same problem a second time.
+	announceToken := tokenReady.Status != metav1.ConditionTrue
+	if c := meta.FindStatusCondition(sat.Status.Conditions, v1alpha1.ConditionTokenReady); c != nil && c.Reason == tokenReady.Reason {
+		announceToken = false
+	}
 	meta.SetStatusCondition(&out.Status.Conditions, tokenReady)
 
 	// The number of relayed assignments rides along with a write that is due anyway (at most
@@ -158,6 +174,9 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		}
 		log.V(1).Info("Updated status", "state", out.Status.State)
 	}
+	if announceToken {
+		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventTokenSecretProblem, "CheckToken", "%s", tokenReady.Message)
+	}
 	if out.Event != nil {
 		r.Recorder.Eventf(sat, nil, out.Event.Type, out.Event.Reason, "Heartbeat", "%s", out.Event.Message)
 		log.Info("Satellite changed state", "state", out.Status.State, "reason", out.Event.Reason)
@@ -173,6 +192,18 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 // reconcileToken makes sure the satellite has a token and returns its TokenReady condition and
 // the token, which is nil when there is none.
 func (r *SatelliteReconciler) reconcileToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, []byte, error) {
+	// A Secret is the token of one Satellite at most. Asked before the Secret is read, let alone
+	// labelled or written: when another Satellite claims it too, it is nobody's token, and both
+	// Satellites say so until one of them lets go (which wakes the other, satellitesSharingSecret).
+	others, err := r.secretSharers(ctx, sat)
+	if err != nil {
+		return metav1.Condition{}, nil, err
+	}
+	if len(others) > 0 {
+		return tokenProblem(v1alpha1.ReasonSecretConflict, fmt.Sprintf(
+			"Secret %s is also the token Secret of Satellite %s: none of them can authenticate until each has a Secret of its own",
+			sat.TokenSecretName(), strings.Join(others, ", "))), nil, nil
+	}
 	if sat.Spec.TokenSecretRef != nil {
 		return r.reconcileProvidedToken(ctx, sat)
 	}
@@ -211,7 +242,7 @@ func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *
 		if err := r.Create(ctx, secret); err != nil {
 			if apierrors.IsAlreadyExists(err) {
 				// It exists but is not labelled as ours, so the cache did not show it.
-				return r.secretProblem(sat, v1alpha1.ReasonSecretConflict,
+				return tokenProblem(v1alpha1.ReasonSecretConflict,
 					fmt.Sprintf("Secret %s exists and is not owned by this Satellite; delete it or set spec.tokenSecretRef", name)), nil, nil
 			}
 			return metav1.Condition{}, nil, fmt.Errorf("creating token Secret: %w", err)
@@ -225,7 +256,7 @@ func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *
 	}
 
 	if !metav1.IsControlledBy(secret, sat) {
-		return r.secretProblem(sat, v1alpha1.ReasonSecretConflict,
+		return tokenProblem(v1alpha1.ReasonSecretConflict,
 			fmt.Sprintf("Secret %s exists and is not owned by this Satellite; delete it or set spec.tokenSecretRef", name)), nil, nil
 	}
 	rotate := rotateTo != "" && rotateTo != secret.Annotations[v1alpha1.AnnotationRotatedFor]
@@ -268,10 +299,16 @@ func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v
 	secret := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: name}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			return r.secretProblem(sat, v1alpha1.ReasonSecretNotFound,
+			return tokenProblem(v1alpha1.ReasonSecretNotFound,
 				fmt.Sprintf("Secret %s named by spec.tokenSecretRef does not exist", name)), nil, nil
 		}
 		return metav1.Condition{}, nil, fmt.Errorf("reading Secret named by spec.tokenSecretRef: %w", err)
+	}
+	// Another Satellite's generated Secret stays its own even when that Satellite no longer uses
+	// it (it moved to a tokenSecretRef), and is not relabelled on behalf of another.
+	if owner := ownerSatellite(secret); owner != nil && owner.UID != sat.UID {
+		return tokenProblem(v1alpha1.ReasonSecretConflict, fmt.Sprintf(
+			"Secret %s named by spec.tokenSecretRef is owned by Satellite %s: give this Satellite a Secret of its own", name, owner.Name)), nil, nil
 	}
 	// Labelled first, even when invalid, so that the cache sees the Secret and its fix.
 	if secret.Labels[v1alpha1.LabelTokenSecret] != "true" {
@@ -285,17 +322,14 @@ func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v
 		}
 	}
 	if len(secret.Data[v1alpha1.SecretKeyToken]) == 0 {
-		return r.secretProblem(sat, v1alpha1.ReasonSecretInvalid,
+		return tokenProblem(v1alpha1.ReasonSecretInvalid,
 			fmt.Sprintf("Secret %s named by spec.tokenSecretRef has no key %q", name, v1alpha1.SecretKeyToken)), nil, nil
 	}
 	return tokenReadyCondition(metav1.ConditionTrue, v1alpha1.ReasonTokenProvided, fmt.Sprintf("The token is in Secret %s", name)), secret.Data[v1alpha1.SecretKeyToken], nil
 }
 
-// secretProblem returns a false TokenReady condition, and announces it when it is new.
-func (r *SatelliteReconciler) secretProblem(sat *v1alpha1.Satellite, reason, message string) metav1.Condition {
-	if c := meta.FindStatusCondition(sat.Status.Conditions, v1alpha1.ConditionTokenReady); c == nil || c.Reason != reason {
-		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventTokenSecretProblem, "CheckToken", "%s", message)
-	}
+// tokenProblem returns a false TokenReady condition; Reconcile announces it once written.
+func tokenProblem(reason, message string) metav1.Condition {
 	return tokenReadyCondition(metav1.ConditionFalse, reason, message)
 }
 
@@ -312,17 +346,69 @@ func newToken() (string, error) {
 	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// tokenSecretRefIndex indexes Satellites by the Secret their spec.tokenSecretRef names.
-const tokenSecretRefIndex = "spec.tokenSecretRef.name"
+// secretSharers returns the names of the other Satellites of the namespace whose token Secret
+// (generated or named by spec.tokenSecretRef) is this one's, from the cache.
+func (r *SatelliteReconciler) secretSharers(ctx context.Context, sat *v1alpha1.Satellite) ([]string, error) {
+	list := &v1alpha1.SatelliteList{}
+	if err := r.List(ctx, list, client.InNamespace(sat.Namespace), client.MatchingFields{tokenSecretIndex: sat.TokenSecretName()}); err != nil {
+		return nil, fmt.Errorf("listing Satellites that use Secret %s: %w", sat.TokenSecretName(), err)
+	}
+	var names []string
+	for i := range list.Items {
+		// One being deleted lets go already, so that its victim works again at once.
+		if other := &list.Items[i]; other.UID != sat.UID && other.DeletionTimestamp.IsZero() {
+			names = append(names, other.Name)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// ownerSatellite returns the Satellite that controls the Secret, if one does.
+func ownerSatellite(secret *corev1.Secret) *metav1.OwnerReference {
+	owner := metav1.GetControllerOf(secret)
+	if owner == nil || owner.Kind != "Satellite" || !strings.HasPrefix(owner.APIVersion, v1alpha1.GroupVersion.Group+"/") {
+		return nil
+	}
+	return owner
+}
+
+// sharedTokenMessage names the Satellites of the namespace that hold the same token, and only
+// counts those of other namespaces: their names are none of this namespace's business.
+func sharedTokenMessage(sat *v1alpha1.Satellite, shared []types.NamespacedName) string {
+	var here []string
+	elsewhere := 0
+	for _, key := range shared {
+		if key.Namespace == sat.Namespace {
+			here = append(here, key.Name)
+		} else {
+			elsewhere++
+		}
+	}
+	slices.Sort(here)
+	var holders []string
+	if len(here) > 0 {
+		holders = append(holders, "Satellite "+strings.Join(here, ", "))
+	}
+	switch {
+	case elsewhere == 1:
+		holders = append(holders, "a Satellite in another namespace")
+	case elsewhere > 1:
+		holders = append(holders, fmt.Sprintf("%d Satellites in other namespaces", elsewhere))
+	}
+	return fmt.Sprintf("The token in Secret %s is also the token of %s: none of them can authenticate until each has a token of its own",
+		sat.TokenSecretName(), strings.Join(holders, " and "))
+}
+
+// tokenSecretIndex indexes Satellites by the name of their token Secret, generated or named by
+// spec.tokenSecretRef.
+const tokenSecretIndex = "tokenSecretName"
 
 // SetupWithManager registers the reconciler: it watches Satellites, their generated and provided
 // token Secrets, and the hub's connect and disconnect facts.
 func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrency int) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Satellite{}, tokenSecretRefIndex, func(obj client.Object) []string {
-		if ref := obj.(*v1alpha1.Satellite).Spec.TokenSecretRef; ref != nil {
-			return []string{ref.Name}
-		}
-		return nil
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Satellite{}, tokenSecretIndex, func(obj client.Object) []string {
+		return []string{obj.(*v1alpha1.Satellite).TokenSecretName()}
 	}); err != nil {
 		return fmt.Errorf("indexing Satellites by token Secret: %w", err)
 	}
@@ -332,6 +418,10 @@ func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Man
 		// A provided token Secret is labelled (so cached) on the first reconcile; its changes,
 		// such as a rotation by its owner, then reach the hub through here.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.satellitesUsingSecret)).
+		// A Satellite that starts or stops using a Secret changes whether the others that use it
+		// are in conflict. Status writes do not change the generation, so they are not mapped.
+		Watches(&v1alpha1.Satellite{}, handler.EnqueueRequestsFromMapFunc(r.satellitesSharingSecret),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesRawSource(source.Channel(r.Fleet.SatelliteEvents(), &handler.TypedEnqueueRequestForObject[*v1alpha1.Satellite]{})).
 		Named("satellite").
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
@@ -339,8 +429,18 @@ func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Man
 }
 
 func (r *SatelliteReconciler) satellitesUsingSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+	return r.satellitesWithTokenSecret(ctx, obj.GetNamespace(), obj.GetName())
+}
+
+// satellitesSharingSecret maps a Satellite (created, changed, or deleted) to the Satellites whose
+// token Secret is, or was, its own; the old and the new object of an update are both mapped.
+func (r *SatelliteReconciler) satellitesSharingSecret(ctx context.Context, obj client.Object) []reconcile.Request {
+	return r.satellitesWithTokenSecret(ctx, obj.GetNamespace(), obj.(*v1alpha1.Satellite).TokenSecretName())
+}
+
+func (r *SatelliteReconciler) satellitesWithTokenSecret(ctx context.Context, namespace, secret string) []reconcile.Request {
 	list := &v1alpha1.SatelliteList{}
-	if err := r.List(ctx, list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{tokenSecretRefIndex: obj.GetName()}); err != nil {
+	if err := r.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{tokenSecretIndex: secret}); err != nil {
 		logf.FromContext(ctx).Error(err, "Listing Satellites for a token Secret")
 		return nil
 	}

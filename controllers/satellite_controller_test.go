@@ -24,6 +24,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	gomegatypes "github.com/onsi/gomega/types"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -35,6 +36,7 @@ import (
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/fleet"
+	"github.com/checkstack/satellite-operator/internal/testutil"
 )
 
 var _ = Describe("SatelliteReconciler", func() {
@@ -226,6 +228,59 @@ var _ = Describe("SatelliteReconciler", func() {
 			return meta.FindStatusCondition(get(sat).Status.Conditions, v1alpha1.ConditionTokenReady)
 		}).Should(And(Not(BeNil()), HaveField("Reason", v1alpha1.ReasonSecretNotFound), HaveField("Status", metav1.ConditionFalse)))
 		Eventually(events(sat, v1alpha1.EventTokenSecretProblem)).Should(HaveLen(1))
+	})
+
+	It("frees a borrowed token Secret when the borrower points elsewhere, and keeps an owned one its owner left", func() {
+		editor := testutil.SatelliteEditor(ctx, k8sClient, running.Env, running.Config, ns)
+		tokenReady := func(sat *v1alpha1.Satellite) func() *metav1.Condition {
+			return func() *metav1.Condition {
+				return meta.FindStatusCondition(get(sat).Status.Conditions, v1alpha1.ConditionTokenReady)
+			}
+		}
+		reason := func(r string) gomegatypes.GomegaMatcher { return And(Not(BeNil()), HaveField("Reason", r)) }
+		newSecret := func(name string) {
+			Expect(k8sClient.Create(ctx, &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+				Data:       map[string][]byte{v1alpha1.SecretKeyToken: []byte("csat_" + name)},
+			})).To(Succeed())
+		}
+		pointAt := func(c client.Client, sat *v1alpha1.Satellite, secret string) {
+			latest := get(sat)
+			patch := client.MergeFrom(latest.DeepCopy())
+			latest.Spec.TokenSecretRef = &v1alpha1.SecretReference{Name: secret}
+			Expect(c.Patch(ctx, latest, patch)).To(Succeed())
+		}
+
+		owner := newSatellite("owner", 45)
+		generated := tokenSecret(owner)
+		Eventually(tokenReady(owner)).Should(reason(v1alpha1.ReasonTokenGenerated))
+		borrower := &v1alpha1.Satellite{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "borrower"},
+			Spec:       v1alpha1.SatelliteSpec{Region: "eu-west-1", TokenSecretRef: &v1alpha1.SecretReference{Name: generated.Name}},
+		}
+		Expect(editor.Create(ctx, borrower)).To(Succeed())
+		Eventually(tokenReady(owner)).Should(And(reason(v1alpha1.ReasonSecretConflict), HaveField("Message", ContainSubstring("Satellite borrower"))))
+		Eventually(tokenReady(borrower)).Should(And(reason(v1alpha1.ReasonSecretConflict), HaveField("Message", ContainSubstring("Satellite owner"))))
+		Eventually(events(owner, v1alpha1.EventTokenSecretProblem)).Should(HaveLen(1))
+		Eventually(events(borrower, v1alpha1.EventTokenSecretProblem)).Should(HaveLen(1))
+
+		By("the borrower points at a Secret of its own: both have a token again")
+		newSecret("borrowers-own")
+		pointAt(editor, borrower, "borrowers-own")
+		Eventually(tokenReady(borrower)).Should(reason(v1alpha1.ReasonTokenProvided))
+		Eventually(tokenReady(owner)).Should(reason(v1alpha1.ReasonTokenGenerated))
+
+		By("the owner moves to a Secret of its own; its generated one is still nobody else's")
+		newSecret("owners-own")
+		pointAt(k8sClient, owner, "owners-own")
+		Eventually(tokenReady(owner)).Should(reason(v1alpha1.ReasonTokenProvided))
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(generated), generated)).To(Succeed())
+		pointAt(editor, borrower, generated.Name)
+		Eventually(tokenReady(borrower)).Should(And(reason(v1alpha1.ReasonSecretConflict), HaveField("Message", ContainSubstring("owned by Satellite owner"))))
+		Consistently(tokenReady(owner)).Should(reason(v1alpha1.ReasonTokenProvided))
+		untouched := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(generated), untouched)).To(Succeed())
+		Expect(untouched.ResourceVersion).To(Equal(generated.ResourceVersion), "the borrower's reconcile wrote the owner's Secret")
 	})
 
 	DescribeTable("refuses an invalid Satellite with a message that names the field",

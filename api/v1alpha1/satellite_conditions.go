@@ -43,7 +43,10 @@ const (
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonSecretInvalid means the token Secret has no non-empty "token" key.
 	ReasonSecretInvalid = "SecretInvalid"
-	// ReasonSecretConflict means a Secret named <name>-token exists that the satellite does not own.
+	// ReasonSecretConflict means the satellite has no token of its own: a Secret named
+	// <name>-token exists that it does not own, its token Secret is another Satellite's too (or
+	// is owned by another Satellite), or another Satellite's Secret holds the same token. None of
+	// the Satellites involved can authenticate until each has its own.
 	ReasonSecretConflict = "SecretConflict"
 )
 

@@ -55,7 +55,9 @@ type SatelliteSpec struct {
 
 	// tokenSecretRef names a Secret in the satellite's namespace whose key "token" holds the
 	// satellite's token. When it is not set, the operator generates a token into the Secret
-	// "<name>-token" and owns it.
+	// "<name>-token" and owns it. A token is one Satellite's only: a Secret that another
+	// Satellite owns or uses, or a token another Satellite has too, leaves all of them without a
+	// token (TokenReady False, reason SecretConflict) until each has its own.
 	// +optional
 	TokenSecretRef *SecretReference `json:"tokenSecretRef,omitempty"`
 }

@@ -67,7 +67,7 @@ type Fleet struct {
 	since       time.Time // when this manager started to receive heartbeats
 	lastSession uint64
 	satellites  map[types.UID]*satellite
-	byHash      map[TokenHash]*hashHolders
+	tokens      tokenIndex
 	namespaces  map[string]*namespace
 	assignments map[types.UID]*assignment
 }
@@ -84,7 +84,7 @@ func New(opts Options, clk clock.PassiveClock) *Fleet {
 		satelliteEvents:  make(chan event.TypedGenericEvent[*v1alpha1.Satellite], eventBuffer),
 		assignmentEvents: make(chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment], eventBuffer),
 		satellites:       map[types.UID]*satellite{},
-		byHash:           map[TokenHash]*hashHolders{},
+		tokens:           tokenIndex{},
 		namespaces:       map[string]*namespace{},
 		assignments:      map[types.UID]*assignment{},
 	}

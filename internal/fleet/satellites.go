@@ -64,10 +64,11 @@ type SatelliteInfo struct {
 	HasToken  bool
 }
 
-// UpsertSatellite records a Satellite's credentials and selection facts. A changed token closes
-// the live session (the old token is no longer valid); changed labels or region re-evaluate the
-// assignments of its namespace, and only those, for it.
-func (f *Fleet) UpsertSatellite(info SatelliteInfo) {
+// UpsertSatellite records a Satellite's credentials and selection facts, and returns the other
+// Satellites, of any namespace, that hold the same token: while there are any, none of them can
+// authenticate. A changed token closes the live session (the old token is no longer valid);
+// changed labels or region re-evaluate the assignments of its namespace, and only those, for it.
+func (f *Fleet) UpsertSatellite(info SatelliteInfo) []types.NamespacedName {
 	var fx effects
 	defer f.run(&fx)
 	start := f.clock.Now()
@@ -85,19 +86,34 @@ func (f *Fleet) UpsertSatellite(info SatelliteInfo) {
 		ns.satellites[info.Key.Name] = sat
 	}
 	if sat.hasToken && (!info.HasToken || sat.hash != info.TokenHash) {
-		f.unindexHashLocked(sat)
+		f.releaseTokenLocked(sat, &fx)
 		if sat.conn != nil {
 			fx.close(sat.conn, protocol.CloseAuthFailed, "token rotated", &protocol.Shutdown{Reason: protocol.ShutdownTokenRotate})
 			f.detachLocked(sat, true, &fx)
 		}
 	}
-	if info.HasToken && (!sat.hasToken || sat.hash != info.TokenHash) {
-		sat.hash = info.TokenHash
-		f.indexHashLocked(sat)
+	newToken := info.HasToken && (!sat.hasToken || sat.hash != info.TokenHash)
+	sat.hash, sat.hasToken = info.TokenHash, info.HasToken
+	var others []types.NamespacedName
+	if sat.hasToken {
+		holders := f.tokens.add(sat.hash, sat.uid)
+		for _, uid := range holders {
+			other := f.satellites[uid]
+			others = append(others, other.key)
+			if !newToken {
+				continue
+			}
+			// The token is nobody's now: the others' sessions end as after a rotation, and
+			// their reconcilers are woken to report the conflict.
+			if other.conn != nil {
+				fx.close(other.conn, protocol.CloseAuthFailed, "token shared with another Satellite", &protocol.Shutdown{Reason: protocol.ShutdownTokenRotate})
+				f.detachLocked(other, true, &fx)
+			}
+			fx.wakeSat = append(fx.wakeSat, other.key)
+		}
 	}
-	sat.hasToken = info.HasToken
 	if known && sat.region == info.Region && maps.Equal(sat.labels, info.Labels) {
-		return
+		return others
 	}
 	if known {
 		ns.unindex(sat)
@@ -106,6 +122,17 @@ func (f *Fleet) UpsertSatellite(info SatelliteInfo) {
 	ns.index(sat)
 	if f.reselectSatelliteLocked(ns, sat, &fx) {
 		f.observePush(start, &fx)
+	}
+	return others
+}
+
+// releaseTokenLocked forgets that sat holds its token; a holder left alone with it can
+// authenticate again, and its reconciler is woken to say so.
+func (f *Fleet) releaseTokenLocked(sat *satellite, fx *effects) {
+	for _, uid := range f.tokens.remove(sat.hash, sat.uid) {
+		if other := f.satellites[uid]; other != nil {
+			fx.wakeSat = append(fx.wakeSat, other.key)
+		}
 	}
 }
 
@@ -165,7 +192,7 @@ func (f *Fleet) removeLocked(sat *satellite, fx *effects) {
 	delete(ns.satellites, sat.key.Name)
 	ns.unindex(sat)
 	if sat.hasToken {
-		f.unindexHashLocked(sat)
+		f.releaseTokenLocked(sat, fx)
 	}
 	// Every assignment that relays to the satellite selects it; a paused one selects without
 	// relaying.

@@ -52,17 +52,17 @@ func (h Handle) UID() types.UID { return h.sat.uid }
 // wrong token, and a token two Satellites share authenticates neither.
 func (f *Fleet) lookupLocked(clientID, token string) *satellite {
 	if clientID == "" {
-		return f.soleHolderLocked(HashToken([]byte(token)))
+		// The lookup's timing depends on the SHA-256 of the presented token only, which tells
+		// nothing of the tokens the fleet holds.
+		uid, _ := f.tokens.owner(HashToken([]byte(token)))
+		return f.satellites[uid]
 	}
 	candidate := f.satellites[types.UID(clientID)]
 	want := decoyHash
 	if candidate != nil && candidate.hasToken {
 		want = candidate.hash
 	}
-	if !tokenMatches(want, token) || candidate == nil || !candidate.hasToken {
-		return nil
-	}
-	if f.soleHolderLocked(candidate.hash) != candidate {
+	if !tokenMatches(want, token) || candidate == nil || !candidate.hasToken || !f.tokens.unique(candidate.hash, candidate.uid) {
 		return nil
 	}
 	return candidate

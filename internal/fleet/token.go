@@ -19,6 +19,9 @@ package fleet
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // TokenHash is the SHA-256 of a satellite token: the fleet keeps only these, never the tokens.
@@ -39,46 +42,43 @@ func tokenMatches(want TokenHash, token string) bool {
 	return subtle.ConstantTimeCompare(want[:], got[:]) == 1
 }
 
-// hashHolders are the Satellites whose token has one hash. Tokens are unique by construction
-// (32 random bytes), so two holders mean one token was handed to two Satellites, for example
-// by two spec.tokenSecretRef naming one Secret: then the token identifies neither, and nobody
-// authenticates with it, instead of the last registered taking the other's identity.
-type hashHolders struct {
-	sats []*satellite
+// tokenIndex maps each token hash to the Satellites whose token it is. A bearer token names its
+// satellite only because it is unique, so a hash claimed by more than one Satellite names none:
+// the index keeps every claim, so that it can tell who else holds a token and forget a
+// duplicate only when its last holder goes, but it never picks one of them (last writer wins
+// would hand one Satellite's agent to another).
+type tokenIndex map[TokenHash][]types.UID
+
+// add records that uid holds hash and returns the other holders, if any.
+func (x tokenIndex) add(hash TokenHash, uid types.UID) []types.UID {
+	others := slices.Clone(x[hash])
+	if !slices.Contains(others, uid) {
+		x[hash] = append(x[hash], uid)
+	}
+	return slices.DeleteFunc(others, func(o types.UID) bool { return o == uid })
 }
 
-// indexHashLocked records sat's token hash.
-func (f *Fleet) indexHashLocked(sat *satellite) {
-	h := f.byHash[sat.hash]
-	if h == nil {
-		h = &hashHolders{}
-		f.byHash[sat.hash] = h
+// remove forgets that uid holds hash and returns the holders that remain.
+func (x tokenIndex) remove(hash TokenHash, uid types.UID) []types.UID {
+	rest := slices.DeleteFunc(x[hash], func(o types.UID) bool { return o == uid })
+	if len(rest) == 0 {
+		delete(x, hash)
+		return nil
 	}
-	h.sats = append(h.sats, sat)
+	x[hash] = rest
+	return slices.Clone(rest)
 }
 
-// unindexHashLocked forgets sat's token hash.
-func (f *Fleet) unindexHashLocked(sat *satellite) {
-	h := f.byHash[sat.hash]
-	if h == nil {
-		return
+// owner returns the one Satellite that holds hash; false when none does or several do.
+func (x tokenIndex) owner(hash TokenHash) (types.UID, bool) {
+	if holders := x[hash]; len(holders) == 1 {
+		return holders[0], true
 	}
-	for i, s := range h.sats {
-		if s == sat {
-			h.sats = append(h.sats[:i], h.sats[i+1:]...)
-			break
-		}
-	}
-	if len(h.sats) == 0 {
-		delete(f.byHash, sat.hash)
-	}
+	return "", false
 }
 
-// soleHolderLocked returns the one Satellite whose token has this hash, or nil when none or
-// several have it.
-func (f *Fleet) soleHolderLocked(hash TokenHash) *satellite {
-	if h := f.byHash[hash]; h != nil && len(h.sats) == 1 {
-		return h.sats[0]
-	}
-	return nil
+// unique reports whether uid is the only holder of hash.
+func (x tokenIndex) unique(hash TokenHash, uid types.UID) bool {
+	owner, ok := x.owner(hash)
+	return ok && owner == uid
 }

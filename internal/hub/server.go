@@ -168,7 +168,12 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many connection attempts; retry later", http.StatusServiceUnavailable)
 		return
 	}
-	clientID, bearer := r.Header.Get(protocol.ClientIDHeader), bearerToken(r)
+	clientID, bearer := "", bearerToken(r)
+	if bearer != "" {
+		// The first frame carries its own client ID; a header beside it would be a second
+		// claim to reconcile with it, so it is read only with a bearer token.
+		clientID = strings.TrimSpace(r.Header.Get(protocol.HeaderClientID))
+	}
 	// A hub still loading credentials upgrades and answers 1013 instead, so that a valid agent
 	// is told to come back rather than that its token is wrong.
 	if bearer != "" && h.ready(r.Context()) == nil && !h.fleet.Verify(clientID, bearer) {

@@ -180,7 +180,7 @@ func (s *session) authenticate(clientID, bearer string) bool {
 	token := bearer
 	if bearer == "" {
 		_ = s.conn.SetReadDeadline(time.Now().Add(s.hub.opts.PreAuthTimeout))
-		_, data, err := s.conn.ReadMessage()
+		kind, data, err := s.conn.ReadMessage()
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
@@ -188,6 +188,11 @@ func (s *session) authenticate(clientID, bearer string) bool {
 			return false
 		case err != nil:
 			return false // gorilla answered a too-big frame with 1009 already
+		case kind != websocket.TextMessage:
+			// As after authentication, and before decoding: a binary frame is no authenticate.
+			const reason = "only JSON text frames are accepted"
+			s.Close(websocket.CloseUnsupportedData, reason, &protocol.AuthFailed{Reason: reason})
+			return false
 		}
 		msg, err := protocol.DecodeFromSatellite(data)
 		if err != nil {

@@ -127,9 +127,24 @@ func dial(header http.Header) *conn {
 	ws, resp, err := websocket.DefaultDialer.Dial(endpoint(), header)
 	Expect(err).NotTo(HaveOccurred())
 	_ = resp.Body.Close()
+	return newConn(ws)
+}
+
+// newConn starts reading a dialled connection.
+func newConn(ws *websocket.Conn) *conn {
 	c := &conn{ws: ws, frames: make(chan []byte, 1024), end: make(chan struct{})}
 	go c.readPump()
 	return c
+}
+
+// closeCode is the close code that ended c, -1 when it ended without a close frame; call it
+// once c.end is closed.
+func (c *conn) closeCode() int {
+	var ce *websocket.CloseError
+	if errors.As(c.err, &ce) {
+		return ce.Code
+	}
+	return -1
 }
 
 func (c *conn) readPump() {

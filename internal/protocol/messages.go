@@ -26,10 +26,10 @@ import (
 // Path is where the manager serves the satellites' WebSocket.
 const Path = "/api/ws/satellite"
 
-// ClientIDHeader names, on an upgrade that carries "Authorization: Bearer", the Satellite the
-// token belongs to (its UID). Optional: without it the token alone identifies the Satellite,
-// which holds only because every Satellite's token is unique.
-const ClientIDHeader = "X-Checkstack-Client-Id"
+// HeaderClientID optionally names, in an upgrade that carries a bearer token, the satellite the
+// token is for (its UID). Ours: a client that sends it is refused unless the token is that
+// satellite's, instead of being taken for whichever satellite holds the token.
+const HeaderClientID = "X-Checkstack-Client-Id"
 
 // Type is the "type" field of every frame.
 type Type string
