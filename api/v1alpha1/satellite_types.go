@@ -91,7 +91,9 @@ type SatelliteStatus struct {
 	// +optional
 	ConnectedSince *metav1.Time `json:"connectedSince,omitempty"`
 
-	// assignments is how many health-check assignments are relayed to the satellite.
+	// assignments is how many health-check assignments are relayed to the satellite. It is
+	// refreshed with the status writes that are due anyway (at most one per status report
+	// interval while Online), never by a write of its own, so it may lag that long.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	Assignments int32 `json:"assignments,omitempty"`

@@ -14,6 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package hub serves the satellites' WebSocket endpoint: it authenticates satellites, relays
-// their assignments, records their heartbeats and ingests their results.
+// Package hub is the satellites' WebSocket transport: the server, admission of upgrades, and one
+// session per connection, which hands what it reads to the fleet and writes what the fleet has
+// for it.
 package hub
