@@ -185,8 +185,10 @@ func TestIngest(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := types.NamespacedName{Namespace: "monitoring", Name: "payments"}
-	f.UpsertAssignment(AssignmentInfo{Key: key, UID: "hca-1", Generation: 1, Selection: sel,
-		Wire: protocol.Assignment{ConfigID: "hca-1", SystemID: "payments-api", StrategyID: "http", IntervalSeconds: 30}})
+	if err := f.UpsertAssignment(AssignmentInfo{Key: key, UID: "hca-1", Generation: 1, Selection: sel,
+		Wire: protocol.Assignment{ConfigID: "hca-1", SystemID: "payments-api", StrategyID: "http", IntervalSeconds: 30}}); err != nil {
+		t.Fatal(err)
+	}
 	h, list, ok := f.Authenticate("uid-1", "csat_a", &recordingConn{})
 	if !ok || len(list) != 1 {
 		t.Fatalf("authenticated %v with %d assignments, want 1", ok, len(list))
@@ -234,17 +236,18 @@ func TestIngest(t *testing.T) {
 func TestReportBoundsTheListAndSeedsFromThePersistedStatus(t *testing.T) {
 	f, _ := newTestFleet()
 	names := []string{"a", "b", "c", "d", "e"}
-	for i, n := range names {
+	for _, n := range names {
 		f.UpsertSatellite(satInfo("monitoring", n, "uid-"+n, "csat_"+n))
-		_ = i
 	}
 	sel, _ := NewSelection(&v1alpha1.HealthCheckAssignmentSpec{Regions: []string{"eu-west-1"}})
 	persisted := &v1alpha1.HealthCheckAssignmentStatus{
 		Summary:    &v1alpha1.CheckSummary{Healthy: 3, Unhealthy: 1, Unknown: 1},
 		Satellites: []v1alpha1.SatelliteCheckStatus{{Name: "b", Status: v1alpha1.ResultUnhealthy, Message: "503"}, {Name: "d"}},
 	}
-	f.UpsertAssignment(AssignmentInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "p"}, UID: "hca-1", Generation: 1,
-		Selection: sel, Wire: protocol.Assignment{ConfigID: "hca-1"}, Persisted: persisted})
+	if err := f.UpsertAssignment(AssignmentInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "p"}, UID: "hca-1", Generation: 1,
+		Selection: sel, Wire: protocol.Assignment{ConfigID: "hca-1"}, Persisted: persisted}); err != nil {
+		t.Fatal(err)
+	}
 	rep, _ := f.Report("hca-1", 1)
 	if diff := cmp.Diff(Counts{Healthy: 3, Unhealthy: 1, Unknown: 1}, rep.Counts); diff != "" {
 		t.Errorf("seeded counts (-want +got):\n%s", diff)

@@ -26,10 +26,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/checkstack/satellite-operator/api/v1alpha1"
-	"github.com/checkstack/satellite-operator/internal/protocol"
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
 // closeTryAgainLater is the close code of a hub that cannot serve yet: a standby, or a new leader
