@@ -40,6 +40,18 @@ type assignment struct {
 	// the persisted status, until they report).
 	views    map[*satellite]CheckView
 	lastWake time.Time
+	// seeds are the persisted views not taken yet, for satellites the fleet had not selected
+	// when it first saw the assignment (after a restart, Satellites and assignments arrive in
+	// any order); they expire with the first status refresh.
+	seeds *seeds
+}
+
+// seeds are views read from a persisted status, by satellite name.
+type seeds struct {
+	views map[string]CheckView
+	// healthy says that a selected satellite the status does not list was healthy.
+	healthy bool
+	until   time.Time
 }
 
 // AssignmentInfo is what the HealthCheckAssignmentReconciler tells the fleet of an assignment.
@@ -114,6 +126,9 @@ func (f *Fleet) UpsertAssignment(info AssignmentInfo) error {
 				changed = pushLocked(sat, &fx) || changed
 			}
 		case !had || pausedChanged:
+			if !had {
+				a.seedLocked(sat, start)
+			}
 			sat.addRelayed(a)
 			changed = pushLocked(sat, &fx) || changed
 		case wireChanged:
@@ -122,7 +137,7 @@ func (f *Fleet) UpsertAssignment(info AssignmentInfo) error {
 	}
 	a.selected = next
 	if !known && persisted != nil {
-		a.seed(ns, persisted)
+		a.seed(persisted, start, start.Add(f.opts.StatusRefresh))
 	}
 	if changed {
 		f.observePush(start, &fx)
@@ -182,31 +197,46 @@ func (f *Fleet) removeAssignmentLocked(ns *namespace, a *assignment, fx *effects
 	return changed
 }
 
-// seed takes the views of a persisted status for the satellites that have not reported to this
-// manager. Satellites the status does not list were healthy when it was written, unless the list
-// was truncated; an old status lists every satellite.
-func (a *assignment) seed(ns *namespace, st *v1alpha1.HealthCheckAssignmentStatus) {
-	listed := map[string]bool{}
+// seed reads the views of a persisted status, and gives them to the satellites selected now;
+// satellites selected later take theirs in seedLocked until the seeds expire. Satellites the
+// status does not list were healthy when it was written, unless the list was truncated; an old
+// status lists every satellite.
+func (a *assignment) seed(st *v1alpha1.HealthCheckAssignmentStatus, now, until time.Time) {
+	sd := &seeds{views: map[string]CheckView{}, until: until,
+		healthy: !st.SatellitesTruncated && st.Summary != nil && st.Summary.Healthy > 0}
 	for _, e := range st.Satellites {
-		listed[e.Name] = true
-		sat := ns.satellites[e.Name]
-		if _, ok := a.selected[sat]; !ok || e.Status == "" {
-			continue
-		}
 		v := CheckView{Status: e.Status, Latency: time.Duration(e.LatencyMs) * time.Millisecond, Message: e.Message,
 			ConsecutiveFailures: e.ConsecutiveFailures, ConsecutiveSuccesses: e.ConsecutiveSuccesses, Persisted: true}
 		if e.LastRunAt != nil {
 			v.LastRunAt = e.LastRunAt.Time
 		}
-		a.setView(sat, v)
+		sd.views[e.Name] = v
 	}
-	if st.SatellitesTruncated || st.Summary == nil || st.Summary.Healthy == 0 {
+	a.seeds = sd
+	for sat := range a.selected {
+		a.seedLocked(sat, now)
+	}
+}
+
+// seedLocked gives a newly selected satellite its persisted view, if it has one and the seeds
+// have not expired at now.
+func (a *assignment) seedLocked(sat *satellite, now time.Time) {
+	if a.seeds == nil {
 		return
 	}
-	for sat := range a.selected {
-		if !listed[sat.key.Name] {
-			a.setView(sat, CheckView{Status: v1alpha1.ResultHealthy, Persisted: true})
-		}
+	if !now.Before(a.seeds.until) {
+		a.seeds = nil
+		return
+	}
+	if _, reported := a.views[sat]; reported {
+		return
+	}
+	v, listed := a.seeds.views[sat.key.Name]
+	switch {
+	case listed && v.Status != "":
+		a.setView(sat, v)
+	case !listed && a.seeds.healthy:
+		a.setView(sat, CheckView{Status: v1alpha1.ResultHealthy, Persisted: true})
 	}
 }
 

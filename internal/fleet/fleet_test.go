@@ -259,3 +259,30 @@ func TestReportBoundsTheListAndSeedsFromThePersistedStatus(t *testing.T) {
 		t.Errorf("regions (-want +got):\n%s", diff)
 	}
 }
+
+func TestSeedsReachSatellitesSelectedLater(t *testing.T) {
+	f, clk := newTestFleet()
+	sel, _ := NewSelection(&v1alpha1.HealthCheckAssignmentSpec{Regions: []string{"eu-west-1"}})
+	persisted := &v1alpha1.HealthCheckAssignmentStatus{
+		Summary:    &v1alpha1.CheckSummary{Healthy: 1, Unhealthy: 1},
+		Satellites: []v1alpha1.SatelliteCheckStatus{{Name: "b", Status: v1alpha1.ResultUnhealthy}},
+	}
+	// After a restart the assignment may arrive before its Satellites.
+	if err := f.UpsertAssignment(AssignmentInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "p"}, UID: "hca-1",
+		Generation: 1, Selection: sel, Wire: protocol.Assignment{ConfigID: "hca-1"}, Persisted: persisted}); err != nil {
+		t.Fatal(err)
+	}
+	f.UpsertSatellite(satInfo("monitoring", "a", "uid-a", "csat_a"))
+	f.UpsertSatellite(satInfo("monitoring", "b", "uid-b", "csat_b"))
+	rep, _ := f.Report("hca-1", 100)
+	if diff := cmp.Diff(Counts{Healthy: 1, Unhealthy: 1}, rep.Counts); diff != "" {
+		t.Errorf("counts from the persisted status (-want +got):\n%s", diff)
+	}
+	// A Satellite that appears after the first refresh is new: nothing stands for it.
+	clk.Step(2 * time.Minute)
+	f.UpsertSatellite(satInfo("monitoring", "c", "uid-c", "csat_c"))
+	rep, _ = f.Report("hca-1", 100)
+	if diff := cmp.Diff(Counts{Healthy: 1, Unhealthy: 1, Unknown: 1}, rep.Counts); diff != "" {
+		t.Errorf("counts with a new satellite (-want +got):\n%s", diff)
+	}
+}

@@ -147,6 +147,7 @@ func (f *Fleet) reselectSatelliteLocked(ns *namespace, sat *satellite, fx *effec
 		}
 		if want {
 			a.selected[sat] = struct{}{}
+			a.seedLocked(sat, f.clock.Now())
 			if !a.Paused {
 				sat.addRelayed(a)
 				changed = true
