@@ -79,7 +79,7 @@ type SatelliteFleet interface {
 	SatelliteEvents() <-chan event.TypedGenericEvent[*v1alpha1.Satellite]
 }
 
-// SatelliteReconciler keeps a Satellite's token Secret, its registration with the hub and its
+// SatelliteReconciler keeps a Satellite's token Secret, its registration with the fleet and its
 // Online state.
 type SatelliteReconciler struct {
 	client.Client
@@ -131,7 +131,7 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		HasToken:  len(token) > 0,
 	})
 	if len(shared) > 0 {
-		// Two Secrets with the same token: the hub refuses it for all of its holders.
+		// Two Secrets with the same token: the fleet refuses it for all of its holders.
 		tokenReady = tokenProblem(v1alpha1.ReasonSecretConflict, sharedTokenMessage(sat, shared))
 	}
 
@@ -293,7 +293,7 @@ func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *
 }
 
 // reconcileProvidedToken checks the Secret named by spec.tokenSecretRef and labels it, so that
-// the manager's label-selected cache (and so the hub) sees it.
+// the manager's label-selected cache (and so the fleet) sees it.
 func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v1alpha1.Satellite) (metav1.Condition, []byte, error) {
 	name := sat.TokenSecretName()
 	secret := &corev1.Secret{}
@@ -405,7 +405,7 @@ func sharedTokenMessage(sat *v1alpha1.Satellite, shared []types.NamespacedName) 
 const tokenSecretIndex = "tokenSecretName"
 
 // SetupWithManager registers the reconciler: it watches Satellites, their generated and provided
-// token Secrets, and the hub's connect and disconnect facts.
+// token Secrets, and the fleet's connect and disconnect facts.
 func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrency int) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Satellite{}, tokenSecretIndex, func(obj client.Object) []string {
 		return []string{obj.(*v1alpha1.Satellite).TokenSecretName()}
@@ -416,7 +416,7 @@ func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Man
 		For(&v1alpha1.Satellite{}).
 		Owns(&corev1.Secret{}).
 		// A provided token Secret is labelled (so cached) on the first reconcile; its changes,
-		// such as a rotation by its owner, then reach the hub through here.
+		// such as a rotation by its owner, then reach the fleet through here.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.satellitesUsingSecret)).
 		// A Satellite that starts or stops using a Secret changes whether the others that use it
 		// are in conflict. Status writes do not change the generation, so they are not mapped.
