@@ -18,6 +18,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -35,12 +36,23 @@ var _ = Describe("A user", Ordered, func() {
 	var (
 		hubPort, probePort, metricsPort int
 		agentEnv                        []string
+		metricsToken                    string
 	)
 
-	It("lints both charts, and the API server accepts everything they render", func() {
+	It("lints both charts, and the API server accepts everything they render, with no Pod Security warning", func() {
 		run(root, "make", "helm-lint")
-		// kubectl apply --dry-run=server of both charts' templates, every option on.
-		run(root, "make", "helm-dry-run")
+		// kubectl apply --dry-run=server of both charts' templates, every option on, in a namespace
+		// that enforces the restricted Pod Security Standard and warns about any pod short of it.
+		kubectl("create", "namespace", "restricted")
+		kubectl("label", "namespace", "restricted",
+			"pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/warn=restricted")
+		runEnv(root, []string{"NAMESPACE=restricted"}, "make", "helm-dry-run")
+
+		By("the namespace does warn about a pod short of restricted")
+		out := run(root, "bash", "-c", helm+` template x config/helm/satellite-operator --namespace restricted \
+			--kube-version v1.37.2 --set manager.securityContext.allowPrivilegeEscalation=true |
+			kubectl apply --dry-run=server --namespace restricted -f - 2>&1`)
+		Expect(out).To(ContainSubstring(`would violate PodSecurity "restricted:latest"`))
 	})
 
 	It("installs the operator chart with helm, and the API server accepts every object", func() {
@@ -49,6 +61,15 @@ var _ = Describe("A user", Ordered, func() {
 			To(ContainSubstring("satellites.satellite.checkstack.io"))
 		Expect(kubectl("get", "deployment,service,serviceaccount", "-n", namespace, "-o", "name")).
 			To(ContainSubstring("deployment.apps/"))
+	})
+
+	It("gives the manager's ServiceAccount exactly the permissions docs/security.md lists, through the chart and config/rbac alike", func() {
+		want := documentedPermissions()
+		Expect(canIList("system:serviceaccount:"+namespace+":"+release, namespace)).To(Equal(want))
+
+		kubectl("create", "namespace", "system")
+		kubectl("apply", "-k", "config/rbac")
+		Expect(canIList("system:serviceaccount:system:controller-manager", "system")).To(Equal(want))
 	})
 
 	It("applies the samples with kubectl", func() {
@@ -73,6 +94,47 @@ var _ = Describe("A user", Ordered, func() {
 			fmt.Sprintf(`{"spec":{"check":{"http":{"url":"http://%s/healthz"}}}}`, addr(probePort)))
 	})
 
+	It("serves /metrics over HTTPS only to a token whose RBAC allows get on /metrics", func() {
+		url := "https://" + addr(metricsPort) + "/metrics"
+		code, _ := getMetrics(url, "")
+		Expect(code).To(Equal(http.StatusUnauthorized), "no token")
+		code, _ = getMetrics(url, "not-a-token")
+		Expect(code).To(Equal(http.StatusUnauthorized), "a token the API server does not know")
+
+		kubectl("create", "serviceaccount", "nosy", "-n", namespace)
+		code, _ = getMetrics(url, kubectl("create", "token", "nosy", "-n", namespace))
+		Expect(code).To(Equal(http.StatusForbidden), "a valid token without the metrics-reader role")
+
+		kubectl("create", "serviceaccount", "prometheus", "-n", namespace)
+		kubectl("create", "clusterrolebinding", "prometheus-satellite-metrics",
+			"--clusterrole="+release+"-metrics-reader", "--serviceaccount="+namespace+":prometheus")
+		metricsToken = kubectl("create", "token", "prometheus", "-n", namespace)
+		code, body := getMetrics(url, metricsToken)
+		Expect(code).To(Equal(http.StatusOK), body)
+		Expect(body).To(ContainSubstring("controller_runtime_reconcile_total"))
+	})
+
+	It("serves plain HTTP metrics with --metrics-secure=false, as documented", func() {
+		port := freePort()
+		plain := start("manager", nil,
+			"--satellite-bind-address", addr(freePort()),
+			"--health-probe-bind-address", addr(freePort()),
+			"--metrics-bind-address", addr(port),
+			"--metrics-secure=false",
+			// Confined to a namespace with nothing in it, so that it leaves the other manager's work alone.
+			"--watch-namespaces=restricted",
+		)
+		defer plain.stop()
+		Eventually(func() int {
+			resp, err := http.Get("http://" + addr(port) + "/metrics")
+			if err != nil {
+				return 0
+			}
+			_ = resp.Body.Close()
+			return resp.StatusCode
+		}).Should(Equal(http.StatusOK))
+	})
+
 	It("runs the agent with the satellite's token: Online, and the sample check Healthy", func() {
 		tokenFile := filepath.Join(bin, "token")
 		token := run(root, "kubectl", "get", "secret", "eu-west-token", "-o", "jsonpath={.data.token}")
@@ -86,7 +148,8 @@ var _ = Describe("A user", Ordered, func() {
 		Eventually(jsonpath("healthcheckassignment/manager-healthz", ".status.state")).Should(Equal("Healthy"))
 		Expect(kubectl("get", "sat,hca")).To(ContainSubstring("Online"))
 		// The results reach the manager's /metrics too.
-		metrics := scrape("http://" + addr(metricsPort) + "/metrics")
+		code, metrics := getMetrics("https://"+addr(metricsPort)+"/metrics", metricsToken)
+		Expect(code).To(Equal(http.StatusOK), metrics)
 		Expect(metrics).To(MatchRegexp(`satellite_connected\{namespace="default",region="eu-west-1",satellite="eu-west"\} 1`))
 		Expect(metrics).To(MatchRegexp(`satellite_check_up\{assignment="manager-healthz",[^}]*satellite="eu-west"[^}]*\} 1`))
 		Expect(metrics).To(MatchRegexp(`satellite_results_total\{status="healthy"\} [1-9]`))
