@@ -79,9 +79,10 @@ var _ = Describe("A user", Ordered, func() {
 		kubectl("patch", "satellite", "eu-west", "--type=merge", "-p", `{"spec":{"offlineThresholdSeconds":5}}`)
 	})
 
-	It("runs the manager, which generates the satellite's token", func() {
+	It("runs the manager as the chart's ServiceAccount, which generates the satellite's token", func() {
 		hubPort, probePort, metricsPort = freePort(), freePort(), freePort()
-		start("manager", nil,
+		// With the chart's permissions and nothing more, so that every later spec proves them enough.
+		start("manager", []string{"KUBECONFIG=" + serviceAccountKubeconfig(namespace, release)},
 			"--satellite-bind-address", addr(hubPort),
 			"--health-probe-bind-address", addr(probePort),
 			"--metrics-bind-address", addr(metricsPort),

@@ -34,6 +34,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/checkstack/satellite-operator/internal/controlplane"
@@ -230,6 +232,24 @@ func getMetrics(url, token string) (int, string) {
 	body, err := io.ReadAll(resp.Body)
 	Expect(err).NotTo(HaveOccurred())
 	return resp.StatusCode, string(body)
+}
+
+// serviceAccountKubeconfig writes a kubeconfig for the suite's cluster that authenticates as the
+// ServiceAccount with a fresh token, and returns its path: a process run with it has exactly
+// that ServiceAccount's permissions.
+func serviceAccountKubeconfig(namespace, name string) string {
+	GinkgoHelper()
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	Expect(err).NotTo(HaveOccurred())
+	token := strings.TrimSpace(kubectl("create", "token", name, "-n", namespace, "--duration=2h"))
+	user := "system:serviceaccount:" + namespace + ":" + name
+	cfg.AuthInfos = map[string]*clientcmdapi.AuthInfo{user: {Token: token}}
+	for _, c := range cfg.Contexts {
+		c.AuthInfo = user
+	}
+	path := filepath.Join(bin, "kubeconfig-"+namespace+"-"+name)
+	Expect(clientcmd.WriteToFile(*cfg, path)).To(Succeed())
+	return path
 }
 
 // canIList is `kubectl auth can-i --list` as user in namespace, each line's trailing blanks cut.
