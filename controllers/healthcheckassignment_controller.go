@@ -284,6 +284,7 @@ func (r *HealthCheckAssignmentReconciler) checkSecret(ctx context.Context, names
 // removed by hand, say) does not expose a token: a Satellite's spec.tokenSecretRef, the name
 // <satellite>-token of a Satellite that generates its token, an owning Satellite, the token label.
 func (r *HealthCheckAssignmentReconciler) tokenOf(ctx context.Context, namespace, name string, consenting *corev1.Secret) (string, error) {
+	// The SatelliteReconciler registers this index; the operator always runs both reconcilers.
 	referring := &v1alpha1.SatelliteList{}
 	if err := r.List(ctx, referring, client.InNamespace(namespace), client.MatchingFields{tokenSecretRefIndex: name}); err != nil {
 		return "", fmt.Errorf("listing Satellites by token Secret: %w", err)
