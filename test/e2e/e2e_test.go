@@ -72,6 +72,44 @@ var _ = Describe("A user", Ordered, func() {
 		Expect(canIList("system:serviceaccount:system:controller-manager", "system")).To(Equal(want))
 	})
 
+	It("confines a manager to its watchNamespaces with the chart's Roles alone, serving plain HTTP metrics with --metrics-secure=false", func() {
+		// A second release's ServiceAccount and RBAC only: a Role in namespace restricted, no ClusterRole.
+		rbac := run(root, helm, "template", "confined", chart, "--namespace", namespace, "--kube-version", "v1.37.2",
+			"--set", "manager.watchNamespaces={restricted}", "--set", "metrics.secure=false",
+			"--show-only", "templates/serviceaccount.yaml", "--show-only", "templates/rbac/manager.yaml")
+		Expect(rbac).NotTo(ContainSubstring("kind: ClusterRole"))
+		rbacFile := filepath.Join(bin, "confined-rbac.yaml")
+		Expect(os.WriteFile(rbacFile, []byte(rbac), 0o600)).To(Succeed())
+		kubectl("apply", "-f", rbacFile)
+		kubectl("create", "namespace", "elsewhere")
+
+		port := freePort()
+		confined := start("manager", []string{"KUBECONFIG=" + serviceAccountKubeconfig(namespace, "confined-satellite-operator")},
+			"--satellite-bind-address", addr(freePort()),
+			"--health-probe-bind-address", addr(freePort()),
+			"--metrics-bind-address", addr(port),
+			"--metrics-secure=false",
+			"--watch-namespaces=restricted",
+		)
+		defer confined.stop()
+		for _, ns := range []string{"restricted", "elsewhere"} {
+			kubectl("apply", "-n", ns, "-f", "config/samples/satellite_v1alpha1_satellite.yaml")
+		}
+		Eventually(jsonpath("secret/eu-west-token", ".data.token", "-n", "restricted")).ShouldNot(BeEmpty())
+		Eventually(jsonpath("satellite/eu-west", ".status.state", "-n", "restricted")).Should(Equal("Offline"))
+		Consistently(jsonpath("secret/eu-west-token", ".metadata.name", "-n", "elsewhere"), 2*time.Second).Should(BeEmpty(),
+			"a namespace outside --watch-namespaces is left alone")
+
+		Eventually(func() int {
+			resp, err := http.Get("http://" + addr(port) + "/metrics")
+			if err != nil {
+				return 0
+			}
+			_ = resp.Body.Close()
+			return resp.StatusCode
+		}).Should(Equal(http.StatusOK), "--metrics-secure=false serves plain HTTP to anyone")
+	})
+
 	It("applies the samples with kubectl", func() {
 		kubectl("apply", "-k", "config/samples")
 		Expect(jsonpath("satellite/eu-west", ".spec.region")()).To(Equal("eu-west-1"))
@@ -116,27 +154,6 @@ var _ = Describe("A user", Ordered, func() {
 		code, body = getMetrics(url, metricsToken)
 		Expect(code).To(Equal(http.StatusOK), body)
 		Expect(body).To(ContainSubstring("controller_runtime_reconcile_total"))
-	})
-
-	It("serves plain HTTP metrics with --metrics-secure=false, as documented", func() {
-		port := freePort()
-		plain := start("manager", nil,
-			"--satellite-bind-address", addr(freePort()),
-			"--health-probe-bind-address", addr(freePort()),
-			"--metrics-bind-address", addr(port),
-			"--metrics-secure=false",
-			// Confined to a namespace with nothing in it, so that it leaves the other manager's work alone.
-			"--watch-namespaces=restricted",
-		)
-		defer plain.stop()
-		Eventually(func() int {
-			resp, err := http.Get("http://" + addr(port) + "/metrics")
-			if err != nil {
-				return 0
-			}
-			_ = resp.Body.Close()
-			return resp.StatusCode
-		}).Should(Equal(http.StatusOK))
 	})
 
 	It("runs the agent with the satellite's token: Online, and the sample check Healthy", func() {
