@@ -94,10 +94,12 @@ helm-lint: $(HELM) ## Lint both charts strictly and render them with default val
 	hack/helm-values-doc.sh $(OPERATOR_CHART) $(SATELLITE_CHART)
 	$(HELM) lint --strict --kube-version $(HELM_KUBE_VERSION) $(OPERATOR_CHART)
 	$(HELM) lint --strict --kube-version $(HELM_KUBE_VERSION) $(OPERATOR_CHART) -f $(OPERATOR_CHART)/ci/all-values.yaml
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VERSION) $(OPERATOR_CHART) -f $(OPERATOR_CHART)/ci/watch-namespaces-values.yaml
 	$(HELM) lint --strict --kube-version $(HELM_KUBE_VERSION) $(SATELLITE_CHART) -f $(SATELLITE_CHART)/ci/default-values.yaml
 	$(HELM) lint --strict --kube-version $(HELM_KUBE_VERSION) $(SATELLITE_CHART) -f $(SATELLITE_CHART)/ci/all-values.yaml
 	$(HELM) template lint --kube-version $(HELM_KUBE_VERSION) $(OPERATOR_CHART) >/dev/null
 	$(HELM) template lint --kube-version $(HELM_KUBE_VERSION) $(OPERATOR_CHART) -f $(OPERATOR_CHART)/ci/all-values.yaml >/dev/null
+	$(HELM) template lint --kube-version $(HELM_KUBE_VERSION) $(OPERATOR_CHART) -f $(OPERATOR_CHART)/ci/watch-namespaces-values.yaml >/dev/null
 	$(HELM) template lint --kube-version $(HELM_KUBE_VERSION) $(SATELLITE_CHART) -f $(SATELLITE_CHART)/ci/default-values.yaml >/dev/null
 	$(HELM) template lint --kube-version $(HELM_KUBE_VERSION) $(SATELLITE_CHART) -f $(SATELLITE_CHART)/ci/all-values.yaml >/dev/null
 	@# The satellite chart has no usable defaults: it must refuse to render, saying what is missing.
@@ -106,7 +108,7 @@ helm-lint: $(HELM) ## Lint both charts strictly and render them with default val
 		grep -q 'coreURL is required' <<<"$$out" || { echo "$$out"; exit 1; }
 
 .PHONY: helm-dry-run
-helm-dry-run: $(HELM) ## Render both charts and have the KUBECONFIG's cluster validate them (kubectl apply --dry-run=server).
+helm-dry-run: $(HELM) ## Render both charts and have the KUBECONFIG's cluster validate them in NAMESPACE (restricted Pod Security; any warning fails).
 	HELM=$(HELM) KUBECTL=$(KUBECTL) hack/helm-dry-run.sh $(OPERATOR_CHART) $(SATELLITE_CHART)
 
 ##@ Build

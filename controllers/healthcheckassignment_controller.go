@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,21 +34,21 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
-
-// secretRefresh is how often an assignment that takes header values from Secrets reads them
-// again: those Secrets are not cached (the cache holds only token Secrets), so not watched.
-const secretRefresh = 5 * time.Minute
 
 // AssignmentFleet is the fleet's side of the HealthCheckAssignmentReconciler.
 type AssignmentFleet interface {
@@ -72,12 +73,15 @@ const (
 // HealthCheckAssignmentReconciler relays each assignment to the satellites it selects and
 // aggregates their results into its status.
 type HealthCheckAssignmentReconciler struct {
+	// Client reads through the manager's cache, whose only Secrets are the token Secrets.
 	client.Client
-	// APIReader reads the Secrets that header values refer to, which the cache does not hold.
-	APIReader client.Reader
-	Recorder  events.EventRecorder
-	Clock     clock.PassiveClock
-	Fleet     AssignmentFleet
+	// CheckSecrets caches the Secrets that consent to checks (label LabelCheckSecret "true"): the
+	// only Secrets whose values the reconciler reads, so that writing an assignment grants no
+	// read of a Secret its owner did not offer.
+	CheckSecrets cache.Cache
+	Recorder     events.EventRecorder
+	Clock        clock.PassiveClock
+	Fleet        AssignmentFleet
 }
 
 // +kubebuilder:rbac:groups=satellite.checkstack.io,resources=healthcheckassignments,verbs=get;list;watch
@@ -101,7 +105,7 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 
 	status := hca.Status.DeepCopy()
 	status.ObservedGeneration = hca.Generation
-	ready, requeue, err := r.relay(ctx, hca)
+	ready, err := r.relay(ctx, hca)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -126,31 +130,41 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 			r.Recorder.Eventf(hca, nil, eventType, reason, "Aggregate", "%s is %s: %s", hca.Spec.System, status.State, summary(status.Satellites))
 			log.Info("Check changed state", "state", status.State)
 		}
+		// Once per refusal: the condition's message names the Secret, so a new one is announced too.
+		if was := meta.FindStatusCondition(before.Status.Conditions, v1alpha1.ConditionReady); ready.Reason == v1alpha1.ReasonSecretNotPermitted &&
+			(was == nil || was.Reason != ready.Reason || was.Message != ready.Message) {
+			r.Recorder.Eventf(hca, nil, corev1.EventTypeWarning, v1alpha1.EventSecretNotPermitted, "ResolveSecret", "%s", ready.Message)
+			log.Info("Check not relayed: it refers to a Secret that checks may not use")
+		}
 	}
-	return ctrl.Result{RequeueAfter: requeue}, nil
+	return ctrl.Result{}, nil
 }
 
-// relay hands the assignment to the fleet, or withdraws it, and returns the Ready condition
-// and when to read referenced Secrets again.
-func (r *HealthCheckAssignmentReconciler) relay(ctx context.Context, hca *v1alpha1.HealthCheckAssignment) (metav1.Condition, time.Duration, error) {
+// relay hands the assignment to the fleet, or withdraws it, and returns the Ready condition.
+func (r *HealthCheckAssignmentReconciler) relay(ctx context.Context, hca *v1alpha1.HealthCheckAssignment) (metav1.Condition, error) {
 	key := client.ObjectKeyFromObject(hca)
 	sel, err := fleet.NewSelection(&hca.Spec)
 	if err != nil {
 		r.Fleet.RemoveAssignment(key)
-		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonInvalidSelector, "spec.satelliteSelector: "+err.Error()), 0, nil
+		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonInvalidSelector, "spec.satelliteSelector: "+err.Error()), nil
 	}
-	cfg, usesSecrets, err := r.checkConfig(ctx, hca)
+	cfg, err := r.checkConfig(ctx, hca)
 	if err != nil {
 		var unavailable *secretUnavailableError
-		if errors.As(err, &unavailable) {
+		var notPermitted *secretNotPermittedError
+		switch {
+		case errors.As(err, &unavailable):
 			r.Fleet.RemoveAssignment(key)
-			return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonSecretUnavailable, err.Error()), secretRefresh, nil
+			return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonSecretUnavailable, err.Error()), nil
+		case errors.As(err, &notPermitted):
+			r.Fleet.RemoveAssignment(key)
+			return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonSecretNotPermitted, err.Error()), nil
 		}
-		return metav1.Condition{}, 0, err
+		return metav1.Condition{}, err
 	}
 	raw, err := json.Marshal(cfg)
 	if err != nil {
-		return metav1.Condition{}, 0, fmt.Errorf("encoding check config: %w", err)
+		return metav1.Condition{}, fmt.Errorf("encoding check config: %w", err)
 	}
 	if err := r.Fleet.UpsertAssignment(fleet.AssignmentInfo{
 		Key:        key,
@@ -168,27 +182,30 @@ func (r *HealthCheckAssignmentReconciler) relay(ctx context.Context, hca *v1alph
 		Paused:     hca.Spec.Paused,
 		Persisted:  &hca.Status,
 	}); err != nil {
-		return metav1.Condition{}, 0, fmt.Errorf("relaying the check: %w", err)
-	}
-	var requeue time.Duration
-	if usesSecrets {
-		requeue = secretRefresh
+		return metav1.Condition{}, fmt.Errorf("relaying the check: %w", err)
 	}
 	if hca.Spec.Paused {
-		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonPaused, "spec.paused stops the check"), requeue, nil
+		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonPaused, "spec.paused stops the check"), nil
 	}
-	return readyCondition(metav1.ConditionTrue, v1alpha1.ReasonRelayed, "The check is relayed to the selected satellites"), requeue, nil
+	return readyCondition(metav1.ConditionTrue, v1alpha1.ReasonRelayed, "The check is relayed to the selected satellites"), nil
 }
 
-// secretUnavailableError says a Secret key that a header refers to does not exist (yet).
+// secretUnavailableError says a Secret that checks may use lacks the key a header refers to.
 type secretUnavailableError struct{ header, secret, key string }
 
 func (e *secretUnavailableError) Error() string {
-	return fmt.Sprintf("header %s: Secret %s with key %q is not available", e.header, e.secret, e.key)
+	return fmt.Sprintf("header %s: Secret %s has no key %q", e.header, e.secret, e.key)
+}
+
+// secretNotPermittedError says a header refers to a Secret that checks may not use.
+type secretNotPermittedError struct{ header, secret, why string }
+
+func (e *secretNotPermittedError) Error() string {
+	return fmt.Sprintf("header %s: Secret %s may not be used by checks: %s", e.header, e.secret, e.why)
 }
 
 // checkConfig is the wire config of the check, with every header value taken from its Secret.
-func (r *HealthCheckAssignmentReconciler) checkConfig(ctx context.Context, hca *v1alpha1.HealthCheckAssignment) (*protocol.CheckConfig, bool, error) {
+func (r *HealthCheckAssignmentReconciler) checkConfig(ctx context.Context, hca *v1alpha1.HealthCheckAssignment) (*protocol.CheckConfig, error) {
 	c := &hca.Spec.Check
 	cfg := &protocol.CheckConfig{
 		TimeoutMs: c.TimeoutDuration().Milliseconds(),
@@ -197,7 +214,6 @@ func (r *HealthCheckAssignmentReconciler) checkConfig(ctx context.Context, hca *
 	if d := hca.Spec.Thresholds.DegradedLatency; d != nil {
 		cfg.DegradedLatencyMs = d.Milliseconds()
 	}
-	usesSecrets := false
 	if c.HTTP != nil {
 		http := c.HTTP.DeepCopy()
 		for i := range http.Headers {
@@ -205,23 +221,92 @@ func (r *HealthCheckAssignmentReconciler) checkConfig(ctx context.Context, hca *
 			if h.ValueFrom == nil {
 				continue
 			}
-			usesSecrets = true
 			ref := h.ValueFrom.SecretKeyRef
-			secret := &corev1.Secret{}
-			err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: hca.Namespace, Name: ref.Name}, secret)
-			if err != nil && !apierrors.IsNotFound(err) {
-				return nil, true, fmt.Errorf("reading Secret %s for header %s: %w", ref.Name, h.Name, err)
+			secret, err := r.checkSecret(ctx, hca.Namespace, ref.Name)
+			if err != nil {
+				return nil, fmt.Errorf("header %s: %w", h.Name, err)
+			}
+			// A token first: asking its owner to label it would be the wrong advice.
+			token, err := r.tokenOf(ctx, hca.Namespace, ref.Name, secret)
+			if err != nil {
+				return nil, fmt.Errorf("header %s: %w", h.Name, err)
+			}
+			if token != "" {
+				return nil, &secretNotPermittedError{header: h.Name, secret: ref.Name, why: fmt.Sprintf(
+					"it holds %s, which is never relayed to checks, whatever labels its Secret carries", token)}
+			}
+			if secret == nil {
+				return nil, &secretNotPermittedError{header: h.Name, secret: ref.Name, why: fmt.Sprintf(
+					"it does not exist, or lacks the label %s: \"true\" by which its owner permits checks of this namespace to use it (kubectl -n %s label secret %s %s=true)",
+					v1alpha1.LabelCheckSecret, hca.Namespace, ref.Name, v1alpha1.LabelCheckSecret)}
 			}
 			value, ok := secret.Data[ref.Key]
 			if !ok {
-				return nil, true, &secretUnavailableError{header: h.Name, secret: ref.Name, key: ref.Key}
+				return nil, &secretUnavailableError{header: h.Name, secret: ref.Name, key: ref.Key}
 			}
 			v := string(value)
 			h.Value, h.ValueFrom = &v, nil
 		}
 		cfg.HTTP = http
 	}
-	return cfg, usesSecrets, nil
+	return cfg, nil
+}
+
+// checkSecret returns the Secret of that name that consents to checks, or nil when there is none:
+// the cache of consenting Secrets cannot tell a Secret without consent from a missing one, since
+// it never holds, nor reads, the former.
+func (r *HealthCheckAssignmentReconciler) checkSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	if err := r.CheckSecrets.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading Secret %s from the cache of check Secrets: %w", name, err)
+	}
+	return secret, nil
+}
+
+// tokenOf says whose token the Secret of that name holds ("the token of Satellite eu-west"), or
+// "" when it holds none. consenting is the Secret from the cache of check Secrets, nil when it is
+// not there. It looks for every mark a token Secret may have, so that one mark lost (a label
+// removed by hand, say) does not expose a token: a Satellite's spec.tokenSecretRef, the name
+// <satellite>-token of a Satellite that generates its token, an owning Satellite, the token label.
+func (r *HealthCheckAssignmentReconciler) tokenOf(ctx context.Context, namespace, name string, consenting *corev1.Secret) (string, error) {
+	// The SatelliteReconciler registers this index; the operator always runs both reconcilers.
+	referring := &v1alpha1.SatelliteList{}
+	if err := r.List(ctx, referring, client.InNamespace(namespace), client.MatchingFields{tokenSecretIndex: name}); err != nil {
+		return "", fmt.Errorf("listing Satellites by token Secret: %w", err)
+	}
+	if len(referring.Items) > 0 {
+		return "the token of Satellite " + referring.Items[0].Name, nil
+	}
+	if satName, ok := strings.CutSuffix(name, "-token"); ok {
+		sat := &v1alpha1.Satellite{}
+		err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: satName}, sat)
+		switch {
+		case err == nil && sat.Spec.TokenSecretRef == nil:
+			return "the token of Satellite " + satName, nil
+		case err != nil && !apierrors.IsNotFound(err):
+			return "", fmt.Errorf("reading Satellite %s: %w", satName, err)
+		}
+	}
+	if consenting != nil {
+		for _, ref := range consenting.OwnerReferences {
+			if ref.Kind == "Satellite" && strings.HasPrefix(ref.APIVersion, v1alpha1.GroupVersion.Group+"/") {
+				return "the token of Satellite " + ref.Name, nil
+			}
+		}
+		if _, ok := consenting.Labels[v1alpha1.LabelTokenSecret]; ok {
+			return "a satellite's token (label " + v1alpha1.LabelTokenSecret + ")", nil
+		}
+	}
+	// The manager's own cache holds exactly the Secrets labelled as tokens.
+	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &corev1.Secret{}); err == nil {
+		return "a satellite's token (label " + v1alpha1.LabelTokenSecret + ")", nil
+	} else if !apierrors.IsNotFound(err) {
+		return "", fmt.Errorf("reading token Secret %s: %w", name, err)
+	}
+	return "", nil
 }
 
 // applyReport writes the fleet's report of the satellites' views into the status: counts for
@@ -291,13 +376,73 @@ func readyCondition(status metav1.ConditionStatus, reason, message string) metav
 	return metav1.Condition{Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: message}
 }
 
-// SetupWithManager registers the reconciler: it watches assignments and the fleet's wake-ups,
-// which come when results change a view or when satellites join or leave a selection.
-func (r *HealthCheckAssignmentReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+// secretRefIndex indexes assignments by the Secrets their header values refer to.
+const secretRefIndex = "spec.check.http.headers.valueFrom.secretKeyRef.name"
+
+// SetupWithManager registers the reconciler: it watches assignments, the Secrets that consent to
+// checks (so a changed value is relayed at once), the Satellites of the namespace of assignments
+// that take values from Secrets (a Satellite may make one of them its token), and the fleet's
+// wake-ups, which come when results change a view or satellites join or leave a selection.
+func (r *HealthCheckAssignmentReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrency int) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.HealthCheckAssignment{}, secretRefIndex, secretNames); err != nil {
+		return fmt.Errorf("indexing HealthCheckAssignments by Secret: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.HealthCheckAssignment{}).
+		Watches(&v1alpha1.Satellite{}, handler.EnqueueRequestsFromMapFunc(r.assignmentsUsingSecrets),
+			// Status writes (heartbeats) do not change which Secret is a token.
+			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
+		// A Secret that gains or loses consent enters or leaves this cache, so it is seen too.
+		WatchesRawSource(source.Kind(r.CheckSecrets, &corev1.Secret{}, handler.TypedEnqueueRequestsFromMapFunc(r.assignmentsUsingSecret))).
 		WatchesRawSource(source.Channel(r.Fleet.AssignmentEvents(), &handler.TypedEnqueueRequestForObject[*v1alpha1.HealthCheckAssignment]{})).
 		Named("healthcheckassignment").
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Complete(r)
+}
+
+// secretNames returns the names of the Secrets an assignment's headers take values from.
+func secretNames(obj client.Object) []string {
+	http := obj.(*v1alpha1.HealthCheckAssignment).Spec.Check.HTTP
+	if http == nil {
+		return nil
+	}
+	var names []string
+	for _, h := range http.Headers {
+		if h.ValueFrom != nil && !slices.Contains(names, h.ValueFrom.SecretKeyRef.Name) {
+			names = append(names, h.ValueFrom.SecretKeyRef.Name)
+		}
+	}
+	return names
+}
+
+func (r *HealthCheckAssignmentReconciler) assignmentsUsingSecret(ctx context.Context, secret *corev1.Secret) []reconcile.Request {
+	list := &v1alpha1.HealthCheckAssignmentList{}
+	if err := r.List(ctx, list, client.InNamespace(secret.Namespace), client.MatchingFields{secretRefIndex: secret.Name}); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing HealthCheckAssignments for a Secret change")
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, a := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&a)})
+	}
+	return reqs
+}
+
+// assignmentsUsingSecrets maps a Satellite's change to the assignments of its namespace that take
+// header values from Secrets, the only ones whose relaying a Satellite can change (by naming one
+// of their Secrets as its token); selection changes reach the fleet through the
+// SatelliteReconciler instead.
+func (r *HealthCheckAssignmentReconciler) assignmentsUsingSecrets(ctx context.Context, obj client.Object) []reconcile.Request {
+	list := &v1alpha1.HealthCheckAssignmentList{}
+	if err := r.List(ctx, list, client.InNamespace(obj.GetNamespace())); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing HealthCheckAssignments for a Satellite change")
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, a := range list.Items {
+		if len(secretNames(&a)) > 0 {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&a)})
+		}
+	}
+	return reqs
 }

@@ -143,7 +143,7 @@ var _ = Describe("HealthCheckAssignmentReconciler", func() {
 		}).Should(BeEquivalentTo(2))
 	})
 
-	It("waits for the Secret a header refers to, and reports it", func() {
+	It("waits for the Secret a header refers to, and sees it consent and get its key without a nudge", func() {
 		hca := newHCA("with-secret")
 		hca.Spec.Check = v1alpha1.CheckSpec{Type: v1alpha1.CheckHTTP, HTTP: &v1alpha1.HTTPCheck{
 			URL: "https://payments.example.com/healthz",
@@ -151,17 +151,24 @@ var _ = Describe("HealthCheckAssignmentReconciler", func() {
 				SecretKeyRef: v1alpha1.SecretKeySelector{Name: "api", Key: "bearer"}}}},
 		}}
 		Expect(k8sClient.Create(ctx, hca)).To(Succeed())
+		// Missing and without consent look alike: the manager never reads a Secret without it.
+		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonSecretNotPermitted))
+
+		secret := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api", Labels: map[string]string{v1alpha1.LabelCheckSecret: "true"}},
+			Data:       map[string][]byte{"other": []byte("x")},
+		}
+		Expect(k8sClient.Create(ctx, secret)).To(Succeed())
 		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonSecretUnavailable))
 
-		Expect(k8sClient.Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"},
-			Data:       map[string][]byte{"bearer": []byte("Bearer s3cr3t")},
-		})).To(Succeed())
-		// The referenced Secret is not watched; a change of the assignment reads it again.
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
-		hca.Spec.Check.Timeout = &metav1.Duration{Duration: 5 * time.Second}
-		Expect(k8sClient.Update(ctx, hca)).To(Succeed())
+		secret.Data["bearer"] = []byte("Bearer s3cr3t")
+		Expect(k8sClient.Update(ctx, secret)).To(Succeed())
 		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonRelayed))
+
+		By("a label with another value than \"true\" is no consent")
+		secret.Labels[v1alpha1.LabelCheckSecret] = "yes"
+		Expect(k8sClient.Update(ctx, secret)).To(Succeed())
+		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonSecretNotPermitted))
 	})
 
 	It("reports a paused assignment", func() {

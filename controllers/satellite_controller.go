@@ -97,7 +97,11 @@ type SatelliteReconciler struct {
 
 // +kubebuilder:rbac:groups=satellite.checkstack.io,resources=satellites,verbs=get;list;watch
 // +kubebuilder:rbac:groups=satellite.checkstack.io,resources=satellites/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// Secrets: list and watch feed the two label-selected caches (token Secrets, and Secrets that
+// consent to checks); get reads a Secret named by spec.tokenSecretRef before it carries the token
+// label; create and update write generated tokens and label provided ones. No patch, no delete:
+// generated Secrets go with their Satellite through the owner reference. docs/security.md says more.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
@@ -311,13 +315,14 @@ func (r *SatelliteReconciler) reconcileProvidedToken(ctx context.Context, sat *v
 			"Secret %s named by spec.tokenSecretRef is owned by Satellite %s: give this Satellite a Secret of its own", name, owner.Name)), nil, nil
 	}
 	// Labelled first, even when invalid, so that the cache sees the Secret and its fix.
+	// An update, not a patch, so that the role needs one write verb less; the resourceVersion just
+	// read makes a concurrent change fail and retry rather than be overwritten.
 	if secret.Labels[v1alpha1.LabelTokenSecret] != "true" {
-		patch := client.MergeFrom(secret.DeepCopy())
 		if secret.Labels == nil {
 			secret.Labels = map[string]string{}
 		}
 		secret.Labels[v1alpha1.LabelTokenSecret] = "true"
-		if err := r.Patch(ctx, secret, patch); err != nil {
+		if err := r.Update(ctx, secret); err != nil {
 			return metav1.Condition{}, nil, fmt.Errorf("labelling Secret named by spec.tokenSecretRef: %w", err)
 		}
 	}

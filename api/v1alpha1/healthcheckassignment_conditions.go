@@ -30,8 +30,11 @@ const (
 	ReasonPaused = "Paused"
 	// ReasonInvalidSelector means spec.satelliteSelector cannot be compiled.
 	ReasonInvalidSelector = "InvalidSelector"
-	// ReasonSecretUnavailable means a Secret key the check refers to cannot be read.
+	// ReasonSecretUnavailable means a Secret the check may use lacks the key it refers to.
 	ReasonSecretUnavailable = "SecretUnavailable"
+	// ReasonSecretNotPermitted means the check refers to a Secret that checks may not use: one
+	// without the label LabelCheckSecret (or that does not exist), or a satellite's token Secret.
+	ReasonSecretNotPermitted = "SecretNotPermitted"
 )
 
 // Event reasons emitted for a HealthCheckAssignment, each on a change of its aggregate state.
@@ -42,4 +45,16 @@ const (
 	EventCheckDegraded = "CheckDegraded"
 	// EventCheckRecovered (Normal): every reporting satellite sees the check healthy again.
 	EventCheckRecovered = "CheckRecovered"
+	// EventSecretNotPermitted (Warning): the check refers to a Secret that checks may not use, so
+	// it is not relayed. Emitted when the Ready condition takes that reason or its message changes.
+	EventSecretNotPermitted = "SecretNotPermitted"
+)
+
+// Labels of the API that concern HealthCheckAssignments.
+const (
+	// LabelCheckSecret, with the value "true", is the consent of a Secret's owner that checks of
+	// its namespace may read it (spec.check.http.headers[].valueFrom.secretKeyRef) and relay its
+	// values to satellites. The manager reads no other Secret for a check, and never a
+	// satellite's token Secret, whatever labels it carries.
+	LabelCheckSecret = "satellite.checkstack.io/check-secret"
 )

@@ -224,7 +224,10 @@ type HTTPHeader struct {
 
 // HeaderValueSource is where a header value comes from.
 type HeaderValueSource struct {
-	// secretKeyRef is a key of a Secret in the assignment's namespace.
+	// secretKeyRef is a key of a Secret in the assignment's namespace. The Secret must carry the
+	// label satellite.checkstack.io/check-secret: "true", its owner's consent to checks reading it,
+	// and must not be a Satellite's token Secret; otherwise the check is not relayed (Ready is
+	// False with reason SecretNotPermitted).
 	// +required
 	SecretKeyRef SecretKeySelector `json:"secretKeyRef"`
 }

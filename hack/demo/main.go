@@ -59,7 +59,8 @@ func main() {
 const (
 	sampleNamespace = "default"
 	sampleSatellite = "eu-west"
-	hubURL          = "http://127.0.0.1:8090"
+	hubAddr         = "127.0.0.1:8090"
+	hubURL          = "http://" + hubAddr
 	agentAddr       = "127.0.0.1:8082" // the manager's probes use :8081
 )
 
@@ -95,7 +96,14 @@ func run(local bool, manager, agent, kubeconfig string, managerArgs []string) er
 		return fmt.Errorf("applying config/samples: %w", err)
 	}
 
-	mgr, err := startProcess(manager, kubeconfigEnv(kubeconfig), managerArgs...)
+	// Every port on loopback only: a demo on a laptop serves nobody else. Arguments given to make
+	// run come later and win.
+	args := append([]string{
+		"--satellite-bind-address=" + hubAddr,
+		"--health-probe-bind-address=127.0.0.1:8081",
+		"--metrics-bind-address=127.0.0.1:8080",
+	}, managerArgs...)
+	mgr, err := startProcess(manager, kubeconfigEnv(kubeconfig), args...)
 	if err != nil {
 		return err
 	}
@@ -138,7 +146,8 @@ func run(local bool, manager, agent, kubeconfig string, managerArgs []string) er
     kubectl get events
 
 Within a minute the satellite eu-west is Online and the assignment manager-healthz Healthy.
-Stop with Ctrl-C.
+The manager's /metrics is https://127.0.0.1:8080/metrics, for a ServiceAccount token allowed to
+get it (docs/troubleshooting.md#where-the-metrics-are). Stop with Ctrl-C.
 
 `)
 

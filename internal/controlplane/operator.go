@@ -76,7 +76,7 @@ func (r *Running) start(cfg operator.Config) error {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  operator.CacheOptions(),
+		Cache:                  operator.CacheOptions(cfg.Namespaces),
 		// Restart runs a second manager in this process, with the same controller names.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})

@@ -50,6 +50,9 @@ type Config struct {
 	MaxConcurrentReconciles int
 	// Clock is the reconcilers' and the hub's clock; nil means the real one.
 	Clock clock.Clock
+	// Namespaces confines the operator to these namespaces; empty means every namespace. The
+	// manager's cache must be built with CacheOptions of the same namespaces.
+	Namespaces []string
 }
 
 // Operator holds the parts that Setup added to the manager.
@@ -59,18 +62,49 @@ type Operator struct {
 }
 
 // CacheOptions limits the manager's cache of Secrets to the token Secrets, the only ones the
-// operator reads through it, instead of every Secret of the cluster.
-func CacheOptions() cache.Options {
+// operator reads through it, instead of every Secret of the cluster, and every cached kind to
+// namespaces when any are given. The Secrets that checks may use have a cache of their own (Setup):
+// one informer takes one label selector, and a selector cannot say "this label or that one".
+func CacheOptions(namespaces []string) cache.Options {
 	return cache.Options{
+		DefaultNamespaces: namespaceConfigs(namespaces),
 		// managedFields are a third of a small object, and nothing here reads them: at 10,000
 		// Satellites and their Secrets that is megabytes.
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelTokenSecret: "true"})},
-		}}
+		},
+	}
 }
 
-// Setup adds the hub and the reconcilers to mgr, which must use CacheOptions.
+// checkSecretsCacheOptions select the Secrets whose owners consent to checks using them.
+func checkSecretsCacheOptions(mgr ctrl.Manager, namespaces []string) cache.Options {
+	return cache.Options{
+		HTTPClient:        mgr.GetHTTPClient(),
+		Scheme:            mgr.GetScheme(),
+		Mapper:            mgr.GetRESTMapper(),
+		DefaultNamespaces: namespaceConfigs(namespaces),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelCheckSecret: "true"})},
+		},
+		// It holds Secrets only: a read of another kind is a bug, not a reason to watch that kind.
+		ReaderFailOnMissingInformer: true,
+	}
+}
+
+func namespaceConfigs(namespaces []string) map[string]cache.Config {
+	if len(namespaces) == 0 {
+		return nil
+	}
+	m := make(map[string]cache.Config, len(namespaces))
+	for _, ns := range namespaces {
+		m[ns] = cache.Config{}
+	}
+	return m
+}
+
+// Setup adds the hub, the cache of check Secrets and the reconcilers to mgr, which must use
+// CacheOptions(cfg.Namespaces).
 func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	clk := cfg.Clock
 	if clk == nil {
@@ -96,6 +130,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 	if err := mgr.Add(h); err != nil {
 		return nil, fmt.Errorf("adding the hub: %w", err)
 	}
+	checkSecrets, err := cache.New(mgr.GetConfig(), checkSecretsCacheOptions(mgr, cfg.Namespaces))
+	if err != nil {
+		return nil, fmt.Errorf("creating the cache of check Secrets: %w", err)
+	}
+	// The controller's watch on it waits for it to sync before the first reconcile.
+	if err := mgr.Add(checkSecrets); err != nil {
+		return nil, fmt.Errorf("adding the cache of check Secrets: %w", err)
+	}
 	recorder := mgr.GetEventRecorder("satellite-operator")
 	if err := (&controllers.SatelliteReconciler{
 		Client:          mgr.GetClient(),
@@ -109,12 +151,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 		return nil, fmt.Errorf("setting up the Satellite controller: %w", err)
 	}
 	if err := (&controllers.HealthCheckAssignmentReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  recorder,
-		Clock:     clk,
-		Fleet:     f,
-	}).SetupWithManager(mgr, cfg.MaxConcurrentReconciles); err != nil {
+		Client:       mgr.GetClient(),
+		CheckSecrets: checkSecrets,
+		Recorder:     recorder,
+		Clock:        clk,
+		Fleet:        f,
+	}).SetupWithManager(ctx, mgr, cfg.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("setting up the HealthCheckAssignment controller: %w", err)
 	}
 	if err := mgr.AddReadyzCheck("leader", h.ReadyCheck); err != nil {

@@ -18,6 +18,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -35,12 +36,23 @@ var _ = Describe("A user", Ordered, func() {
 	var (
 		hubPort, probePort, metricsPort int
 		agentEnv                        []string
+		metricsToken                    string
 	)
 
-	It("lints both charts, and the API server accepts everything they render", func() {
+	It("lints both charts, and the API server accepts everything they render, with no Pod Security warning", func() {
 		run(root, "make", "helm-lint")
-		// kubectl apply --dry-run=server of both charts' templates, every option on.
-		run(root, "make", "helm-dry-run")
+		// kubectl apply --dry-run=server of both charts' templates, every option on, in a namespace
+		// that enforces the restricted Pod Security Standard and warns about any pod short of it.
+		kubectl("create", "namespace", "restricted")
+		kubectl("label", "namespace", "restricted",
+			"pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/warn=restricted")
+		runEnv(root, []string{"NAMESPACE=restricted"}, "make", "helm-dry-run")
+
+		By("the namespace does warn about a pod short of restricted")
+		out := run(root, "bash", "-c", helm+` template x config/helm/satellite-operator --namespace restricted \
+			--kube-version v1.37.2 --set manager.securityContext.allowPrivilegeEscalation=true |
+			kubectl apply --dry-run=server --namespace restricted -f - 2>&1`)
+		Expect(out).To(ContainSubstring(`would violate PodSecurity "restricted:latest"`))
 	})
 
 	It("installs the operator chart with helm, and the API server accepts every object", func() {
@@ -51,6 +63,53 @@ var _ = Describe("A user", Ordered, func() {
 			To(ContainSubstring("deployment.apps/"))
 	})
 
+	It("gives the manager's ServiceAccount exactly the permissions docs/security.md lists, through the chart and config/rbac alike", func() {
+		want := documentedPermissions()
+		Expect(canIList("system:serviceaccount:"+namespace+":"+release, namespace)).To(Equal(want))
+
+		kubectl("create", "namespace", "system")
+		kubectl("apply", "-k", "config/rbac")
+		Expect(canIList("system:serviceaccount:system:controller-manager", "system")).To(Equal(want))
+	})
+
+	It("confines a manager to its watchNamespaces with the chart's Roles alone, serving plain HTTP metrics with --metrics-secure=false", func() {
+		// A second release's ServiceAccount and RBAC only: a Role in namespace restricted, no ClusterRole.
+		rbac := run(root, helm, "template", "confined", chart, "--namespace", namespace, "--kube-version", "v1.37.2",
+			"--set", "manager.watchNamespaces={restricted}", "--set", "metrics.secure=false",
+			"--show-only", "templates/serviceaccount.yaml", "--show-only", "templates/rbac/manager.yaml")
+		Expect(rbac).NotTo(ContainSubstring("kind: ClusterRole"))
+		rbacFile := filepath.Join(bin, "confined-rbac.yaml")
+		Expect(os.WriteFile(rbacFile, []byte(rbac), 0o600)).To(Succeed())
+		kubectl("apply", "-f", rbacFile)
+		kubectl("create", "namespace", "elsewhere")
+
+		port := freePort()
+		confined := start("manager", []string{"KUBECONFIG=" + serviceAccountKubeconfig(namespace, "confined-satellite-operator")},
+			"--satellite-bind-address", addr(freePort()),
+			"--health-probe-bind-address", addr(freePort()),
+			"--metrics-bind-address", addr(port),
+			"--metrics-secure=false",
+			"--watch-namespaces=restricted",
+		)
+		defer confined.stop()
+		for _, ns := range []string{"restricted", "elsewhere"} {
+			kubectl("apply", "-n", ns, "-f", "config/samples/satellite_v1alpha1_satellite.yaml")
+		}
+		Eventually(jsonpath("secret/eu-west-token", ".data.token", "-n", "restricted")).ShouldNot(BeEmpty())
+		Eventually(jsonpath("satellite/eu-west", ".status.state", "-n", "restricted")).Should(Equal("Offline"))
+		Consistently(jsonpath("secret/eu-west-token", ".metadata.name", "-n", "elsewhere"), 2*time.Second).Should(BeEmpty(),
+			"a namespace outside --watch-namespaces is left alone")
+
+		Eventually(func() int {
+			resp, err := http.Get("http://" + addr(port) + "/metrics")
+			if err != nil {
+				return 0
+			}
+			_ = resp.Body.Close()
+			return resp.StatusCode
+		}).Should(Equal(http.StatusOK), "--metrics-secure=false serves plain HTTP to anyone")
+	})
+
 	It("applies the samples with kubectl", func() {
 		kubectl("apply", "-k", "config/samples")
 		Expect(jsonpath("satellite/eu-west", ".spec.region")()).To(Equal("eu-west-1"))
@@ -58,9 +117,10 @@ var _ = Describe("A user", Ordered, func() {
 		kubectl("patch", "satellite", "eu-west", "--type=merge", "-p", `{"spec":{"offlineThresholdSeconds":5}}`)
 	})
 
-	It("runs the manager, which generates the satellite's token", func() {
+	It("runs the manager as the chart's ServiceAccount, which generates the satellite's token", func() {
 		hubPort, probePort, metricsPort = freePort(), freePort(), freePort()
-		start("manager", nil,
+		// With the chart's permissions and nothing more, so that every later spec proves them enough.
+		start("manager", []string{"KUBECONFIG=" + serviceAccountKubeconfig(namespace, release)},
 			"--satellite-bind-address", addr(hubPort),
 			"--health-probe-bind-address", addr(probePort),
 			"--metrics-bind-address", addr(metricsPort),
@@ -71,6 +131,29 @@ var _ = Describe("A user", Ordered, func() {
 		// The sample checks the manager's probe endpoint, here on a port of the test's choosing.
 		kubectl("patch", "healthcheckassignment", "manager-healthz", "--type=merge", "-p",
 			fmt.Sprintf(`{"spec":{"check":{"http":{"url":"http://%s/healthz"}}}}`, addr(probePort)))
+	})
+
+	It("serves /metrics over HTTPS only to a token whose RBAC allows get on /metrics", func() {
+		url := "https://" + addr(metricsPort) + "/metrics"
+		code, _ := getMetrics(url, "")
+		Expect(code).To(Equal(http.StatusUnauthorized), "no token")
+		// controller-runtime's filter takes the API server's rejection of a token for an error of its
+		// own and answers 500; what matters is that nothing is served.
+		code, body := getMetrics(url, "not-a-token")
+		Expect(code).NotTo(Equal(http.StatusOK), "a token the API server does not know")
+		Expect(body).NotTo(ContainSubstring("controller_runtime"))
+
+		kubectl("create", "serviceaccount", "nosy", "-n", namespace)
+		code, _ = getMetrics(url, kubectl("create", "token", "nosy", "-n", namespace))
+		Expect(code).To(Equal(http.StatusForbidden), "a valid token without the metrics-reader role")
+
+		kubectl("create", "serviceaccount", "prometheus", "-n", namespace)
+		kubectl("create", "clusterrolebinding", "prometheus-satellite-metrics",
+			"--clusterrole="+release+"-metrics-reader", "--serviceaccount="+namespace+":prometheus")
+		metricsToken = kubectl("create", "token", "prometheus", "-n", namespace)
+		code, body = getMetrics(url, metricsToken)
+		Expect(code).To(Equal(http.StatusOK), body)
+		Expect(body).To(ContainSubstring("controller_runtime_reconcile_total"))
 	})
 
 	It("runs the agent with the satellite's token: Online, and the sample check Healthy", func() {
@@ -86,7 +169,8 @@ var _ = Describe("A user", Ordered, func() {
 		Eventually(jsonpath("healthcheckassignment/manager-healthz", ".status.state")).Should(Equal("Healthy"))
 		Expect(kubectl("get", "sat,hca")).To(ContainSubstring("Online"))
 		// The results reach the manager's /metrics too.
-		metrics := scrape("http://" + addr(metricsPort) + "/metrics")
+		code, metrics := getMetrics("https://"+addr(metricsPort)+"/metrics", metricsToken)
+		Expect(code).To(Equal(http.StatusOK), metrics)
 		Expect(metrics).To(MatchRegexp(`satellite_connected\{namespace="default",region="eu-west-1",satellite="eu-west"\} 1`))
 		Expect(metrics).To(MatchRegexp(`satellite_check_up\{assignment="manager-healthz",[^}]*satellite="eu-west"[^}]*\} 1`))
 		Expect(metrics).To(MatchRegexp(`satellite_results_total\{status="healthy"\} [1-9]`))

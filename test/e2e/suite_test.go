@@ -18,6 +18,7 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -33,6 +34,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/checkstack/satellite-operator/internal/controlplane"
@@ -102,10 +105,22 @@ func run(dir, name string, args ...string) string {
 	return out
 }
 
+// runEnv is run with more environment variables.
+func runEnv(dir string, env []string, name string, args ...string) string {
+	GinkgoHelper()
+	out, err := tryRunEnv(dir, env, name, args...)
+	Expect(err).NotTo(HaveOccurred(), "%s %s:\n%s", name, strings.Join(args, " "), out)
+	return out
+}
+
 func tryRun(dir, name string, args ...string) (string, error) {
+	return tryRunEnv(dir, nil, name, args...)
+}
+
+func tryRunEnv(dir string, env []string, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+kubeconfig), env...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	err := cmd.Run()
@@ -194,16 +209,77 @@ func (p *process) stop() {
 	}
 }
 
-// scrape returns the body of an HTTP GET.
-func scrape(url string) string {
+// getMetrics GETs the manager's HTTPS /metrics with the bearer token (none when empty) and
+// returns the status code and the body. The certificate is the manager's self-signed one: what is
+// tested here is who may read, not whom the client trusts.
+func getMetrics(url, token string) (int, string) {
 	GinkgoHelper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	Expect(err).NotTo(HaveOccurred())
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // the manager's self-signed certificate
+	}}
+	var resp *http.Response
+	// The manager starts its metrics server with the other runnables; wait for it to listen.
+	Eventually(func() error {
+		resp, err = c.Do(req) //nolint:bodyclose // closed below
+		return err
+	}).Should(Succeed())
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(resp.StatusCode).To(Equal(http.StatusOK), "GET %s: %s", url, body)
-	return string(body)
+	return resp.StatusCode, string(body)
+}
+
+// serviceAccountKubeconfig writes a kubeconfig for the suite's cluster that authenticates as the
+// ServiceAccount with a fresh token, and returns its path: a process run with it has exactly
+// that ServiceAccount's permissions.
+func serviceAccountKubeconfig(namespace, name string) string {
+	GinkgoHelper()
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	Expect(err).NotTo(HaveOccurred())
+	token := strings.TrimSpace(kubectl("create", "token", name, "-n", namespace, "--duration=2h"))
+	user := "system:serviceaccount:" + namespace + ":" + name
+	cfg.AuthInfos = map[string]*clientcmdapi.AuthInfo{user: {Token: token}}
+	for _, c := range cfg.Contexts {
+		c.AuthInfo = user
+	}
+	path := filepath.Join(bin, "kubeconfig-"+namespace+"-"+name)
+	Expect(clientcmd.WriteToFile(*cfg, path)).To(Succeed())
+	return path
+}
+
+// canIList is `kubectl auth can-i --list` as user in namespace, each line's trailing blanks cut.
+func canIList(user, namespace string) string {
+	GinkgoHelper()
+	return trimLines(kubectl("auth", "can-i", "--list", "--as="+user, "-n", namespace))
+}
+
+// documentedPermissions is the can-i listing that docs/security.md documents, between its
+// can-i-begin and can-i-end markers.
+func documentedPermissions() string {
+	GinkgoHelper()
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "security.md"))
+	Expect(err).NotTo(HaveOccurred())
+	_, rest, ok := strings.Cut(string(doc), "<!-- can-i-begin -->")
+	Expect(ok).To(BeTrue(), "docs/security.md has no <!-- can-i-begin --> marker")
+	block, _, ok := strings.Cut(rest, "<!-- can-i-end -->")
+	Expect(ok).To(BeTrue(), "docs/security.md has no <!-- can-i-end --> marker")
+	block = strings.TrimSpace(block)
+	block = strings.TrimPrefix(block, "```text")
+	block = strings.TrimSuffix(block, "```")
+	return trimLines(block)
+}
+
+func trimLines(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t")
+	}
+	return strings.Join(lines, "\n")
 }
 
 func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
