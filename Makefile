@@ -79,6 +79,10 @@ bench: envtest ## Run the benchmarks.
 bench-agent: envtest ## Load-test one agent with 1,000 HTTP checks against blackbox_exporter as the baseline (hack/bench-agent).
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go run ./hack/bench-agent $(BENCH_AGENT_FLAGS)
 
+.PHONY: bench-fleet
+bench-fleet: envtest ## Load-test the manager with 1,000 and 10,000 WebSocket satellites against a bare gorilla server as the baseline (test/performance/fleet).
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go run ./test/performance/fleet $(BENCH_FLEET_FLAGS)
+
 .PHONY: verify
 verify: manifests generate docs fmt vet lint ## Fail when generated or formatted files are out of date, or lint fails.
 	@if [ -n "$$(git status --porcelain -- api config controllers internal cmd hack docs)" ]; then \

@@ -1,0 +1,217 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+func TestParseStat(t *testing.T) {
+	cases := map[string]struct {
+		stat     string
+		cpu      time.Duration
+		comm     string
+		ppid     int
+		wantFail bool
+	}{
+		"plain": {
+			stat: "4242 (manager) S 1 4242 4242 0 -1 4194560 100 0 0 0 150 50 0 0 20 0 9 0 100 1000 200",
+			cpu:  2 * time.Second, comm: "manager", ppid: 1,
+		},
+		"command with spaces and parentheses": {
+			stat: "7 (kube (api) server) R 99 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 1 1 1",
+			cpu:  70 * time.Millisecond, comm: "kube (api) server", ppid: 99,
+		},
+		"truncated": {stat: "7 (x) R 1 2", wantFail: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cpu, err := parseStatCPU([]byte(tc.stat))
+			if (err != nil) != tc.wantFail {
+				t.Fatalf("parseStatCPU error = %v, want failure %v", err, tc.wantFail)
+			}
+			if tc.wantFail {
+				return
+			}
+			comm, ppid, err := parseStatPPID([]byte(tc.stat))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]any{tc.cpu, tc.comm, tc.ppid}, []any{cpu, comm, ppid}); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseStatusKiB(t *testing.T) {
+	status := "Name:\tmanager\nVmPeak:\t 900000 kB\nVmRSS:\t  51234 kB\nThreads:\t9\n"
+	got, err := parseStatusKiB(strings.NewReader(status), "VmRSS")
+	if err != nil || got != 51234 {
+		t.Errorf("VmRSS = %d, %v; want 51234", got, err)
+	}
+	if _, err := parseStatusKiB(strings.NewReader(status), "VmSwap"); err == nil {
+		t.Error("a missing field is no error")
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = 100 - i
+	}
+	cases := map[string]struct {
+		in   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		"none":              {nil, 99, 0},
+		"one":               {ms(7), 50, 7 * time.Millisecond},
+		"median of four":    {ms(4, 1, 3, 2), 50, 2 * time.Millisecond},
+		"p99 of 100":        {ms(hundred...), 99, 99 * time.Millisecond},
+		"max":               {ms(hundred...), 100, 100 * time.Millisecond},
+		"p0 is the minimum": {ms(5, 9), 0, 5 * time.Millisecond},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := percentile(tc.in, tc.p); got != tc.want {
+				t.Errorf("percentile(%v) = %s, want %s", tc.p, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLatencies(t *testing.T) {
+	from := time.Unix(100, 0)
+	got, missing := latencies([]int64{0, time.Unix(101, 0).UnixNano(), time.Unix(99, 0).UnixNano()}, from)
+	if diff := cmp.Diff([]time.Duration{time.Second, 0}, got); diff != "" || missing != 1 {
+		t.Errorf("missing %d, want 1; latencies (-want +got):\n%s", missing, diff)
+	}
+}
+
+func TestCountWrites(t *testing.T) {
+	lines := []string{
+		`{"verb":"patch","user":{"username":"satellite-operator"},"objectRef":{"resource":"satellites","subresource":"status"},"responseStatus":{"code":200}}`,
+		`{"verb":"patch","user":{"username":"satellite-operator"},"objectRef":{"resource":"satellites","subresource":"status"},"responseStatus":{"code":409}}`,
+		`{"verb":"create","user":{"username":"satellite-operator"},"objectRef":{"resource":"events"},"responseStatus":{"code":201}}`,
+		`{"verb":"create","user":{"username":"admin"},"objectRef":{"resource":"satellites"},"responseStatus":{"code":201}}`,
+		`{"verb":"create","user":{"username":"satellite-operator"},"objectRef":{"resource":"secrets"},"responseStatus":{"code":201}}`,
+	}
+	data := []byte(strings.Join(lines, "\n") + "\n")
+	// The limit falls inside the fifth line: it started before the limit, so it counts.
+	limit := int64(len(data) - 10)
+	want := writeCounts{"satellites/status": 1, "satellites/status failed": 1, "events": 1, "secrets": 1}
+	if diff := cmp.Diff(want, countWrites(data, limit, "satellite-operator")); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// A line cut off at the end of what was read is not counted.
+	if diff := cmp.Diff(writeCounts{"satellites/status": 1}, countWrites(data[:len(lines[0])+20], 1<<20, "satellite-operator")); diff != "" {
+		t.Errorf("partial line (-want +got):\n%s", diff)
+	}
+}
+
+func TestFullJitter(t *testing.T) {
+	ceiling := time.Duration(0)
+	wantCeilings := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
+	for i, want := range wantCeilings {
+		bound := max(ceiling, backoffMin)
+		var d time.Duration
+		d, ceiling = fullJitter(ceiling)
+		if d < 0 || d > bound {
+			t.Errorf("dial %d: delay %s outside [0, %s]", i, d, bound)
+		}
+		next := min(2*want, backoffMax)
+		if ceiling != next {
+			t.Errorf("dial %d: next ceiling %s, want %s", i, ceiling, next)
+		}
+	}
+}
+
+func TestListReached(t *testing.T) {
+	c := &satClient{configs: map[string]*configState{}, authAt: 5}
+	c.applyList([]protocol.Assignment{{ConfigID: "a"}, {ConfigID: "b"}}, 10)
+	c.applyList([]protocol.Assignment{{ConfigID: "b"}, {ConfigID: "c"}}, 20)
+	cases := map[string]struct {
+		has, lacks []string
+		want       int64
+	}{
+		"present since the first list": {has: []string{"b"}, want: 10},
+		"the latest arrival counts":    {has: []string{"b", "c"}, want: 20},
+		"removed":                      {lacks: []string{"a"}, want: 20},
+		"never present":                {lacks: []string{"z"}, want: 5},
+		"still present":                {lacks: []string{"b"}, want: 0},
+		"not arrived":                  {has: []string{"a"}, want: 0},
+		"both":                         {has: []string{"c"}, lacks: []string{"a"}, want: 20},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := c.listReached(tc.has, tc.lacks); got != tc.want {
+				t.Errorf("listReached = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHeartbeatInterval(t *testing.T) {
+	cases := map[string]struct {
+		flags []string
+		want  time.Duration
+	}{
+		"default":   {nil, 15 * time.Second},
+		"with =":    {[]string{"--kube-api-qps=100", "--heartbeat-interval=5s"}, 5 * time.Second},
+		"separated": {[]string{"--heartbeat-interval", "30s"}, 30 * time.Second},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := heartbeatInterval(tc.flags); got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStepPassed(t *testing.T) {
+	cases := map[string]struct {
+		step stepResult
+		want bool
+	}{
+		"fast and on rate":  {stepResult{Rate: 100, Written: 1000, Achieved: 99, P99Ms: 20}, true},
+		"slow acks":         {stepResult{Rate: 100, Written: 1000, Achieved: 100, P99Ms: 101}, false},
+		"swarm fell behind": {stepResult{Rate: 1000, Written: 5000, Achieved: 500, P99Ms: 5}, false},
+		"nothing written":   {stepResult{Rate: 100}, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := stepPassed(tc.step); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
