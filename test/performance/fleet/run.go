@@ -35,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/controlplane"
 )
 
 // offlineThreshold is the Satellites' spec.offlineThresholdSeconds: the benchmark leaves the
@@ -67,7 +68,7 @@ func run(ctx context.Context, o options) (err error) {
 	if env.self, err = os.Executable(); err != nil {
 		return err
 	}
-	fmt.Println("fleet: building cmd/manager")
+	fmt.Println("fleet: building cmd/manager from", sourceState())
 	if env.managerBin, err = buildManager(ctx, tmp); err != nil {
 		return err
 	}
@@ -76,7 +77,7 @@ func run(ctx context.Context, o options) (err error) {
 	for _, n := range o.sizes {
 		r := newReport(n)
 		r.bulk = o.bulk
-		r.facts, r.limits["orchestrator"] = facts, limit
+		r.facts, r.limits["orchestrator"] = facts+"; manager built from "+sourceState(), limit
 		reports = append(reports, r)
 		fmt.Printf("\n=== N = %d ===\n", n)
 		if err := runSize(ctx, o, env, r); err != nil {
@@ -104,6 +105,24 @@ func machineFacts() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s, %d CPUs (GOMAXPROCS %d), %.1f GiB memory, %s, load average %s, %s",
 		host, runtime.NumCPU(), runtime.GOMAXPROCS(0), memTotalGiB(), runtime.Version(), loadAvg(), time.Now().UTC().Format(time.RFC3339))
+}
+
+// sourceState names the commit the manager is built from and whether the working tree differs.
+func sourceState() string {
+	root, err := controlplane.RepoRoot()
+	if err != nil {
+		return "unknown source"
+	}
+	head, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown source"
+	}
+	dirty, _ := exec.Command("git", "-C", root, "status", "--porcelain", "--", "cmd", "internal", "api", "controllers").Output()
+	state := "commit " + strings.TrimSpace(string(head))
+	if n := strings.Count(string(dirty), "\n"); n > 0 {
+		state += fmt.Sprintf(" with %d uncommitted files in cmd, internal, api and controllers", n)
+	}
+	return state
 }
 
 // phase runs one named part of a size's run; with -keep-going a failure is recorded and the run
