@@ -222,10 +222,20 @@ func (f *Fleet) Relayed(uid types.UID) (int, bool) {
 
 // Known reports whether the fleet holds the Satellite's credentials.
 func (f *Fleet) Known(uid types.UID) bool {
+	return f.Unknown([]types.UID{uid}) == 0
+}
+
+// Unknown counts the Satellites of uids whose credentials the fleet does not hold.
+func (f *Fleet) Unknown(uids []types.UID) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_, ok := f.satellites[uid]
-	return ok
+	n := 0
+	for _, uid := range uids {
+		if _, ok := f.satellites[uid]; !ok {
+			n++
+		}
+	}
+	return n
 }
 
 // addRelayed inserts a into the sorted relayed list.

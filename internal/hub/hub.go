@@ -104,8 +104,8 @@ type Fleet interface {
 	Config(h fleet.Handle) ([]json.RawMessage, bool)
 	// Ingest takes a result and returns its satellite_results_total status.
 	Ingest(h fleet.Handle, r *protocol.Result) string
-	// Known reports whether the fleet holds a Satellite's credentials.
-	Known(uid types.UID) bool
+	// Unknown counts the Satellites whose credentials the fleet does not hold.
+	Unknown(uids []types.UID) int
 }
 
 // Hub is the satellites' endpoint: the server, admission and sessions. What it learns it hands
@@ -121,10 +121,15 @@ type Hub struct {
 	// credentialsLoaded turns true, for good, once every Satellite has been registered.
 	credentialsLoaded atomic.Bool
 
-	mu           sync.Mutex
-	loadingSince time.Time             // when the leader first checked for loaded credentials
-	sessions     map[*session]struct{} // every open connection, authenticated or not
-	addr         chan string           // the listening address, once known
+	// loadMu guards the look at whether every Satellite's credentials are loaded.
+	loadMu        sync.Mutex
+	loadingSince  time.Time // when the leader first checked for loaded credentials
+	lastLoadCheck time.Time // when it last looked
+	loadErr       error     // what it saw then
+
+	mu       sync.Mutex
+	sessions map[*session]struct{} // every open connection, authenticated or not
+	addr     chan string           // the listening address, once known
 }
 
 // New returns a Hub that serves the satellites of f.

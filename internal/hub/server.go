@@ -28,6 +28,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/protocol"
@@ -39,6 +41,10 @@ const closeTryAgainLater = 1013
 
 // credentialsWait bounds how long a new leader waits for every Satellite's credentials.
 const credentialsWait = 30 * time.Second
+
+// loadCheckInterval is how long one look at whether every Satellite's credentials are loaded
+// answers for.
+const loadCheckInterval = 250 * time.Millisecond
 
 // upgrader reuses the HTTP server's 4 KiB read and write buffers of the hijacked connection
 // (sizes 0), and takes write buffers from a pool only while a frame is written, so that an idle
@@ -115,26 +121,34 @@ func (h *Hub) ready(ctx context.Context) error {
 	if h.credentialsLoaded.Load() || h.opts.Satellites == nil {
 		return nil
 	}
-	list := &v1alpha1.SatelliteList{}
-	if err := h.opts.Satellites.List(ctx, list); err != nil {
-		return fmt.Errorf("listing Satellites: %w", err)
-	}
-	h.mu.Lock()
+	// A whole fleet dials a new leader at once: one look at the Satellites serves every upgrade
+	// of the next moment, instead of each of N upgrades comparing N Satellites.
+	h.loadMu.Lock()
+	defer h.loadMu.Unlock()
+	now := h.clock.Now()
 	if h.loadingSince.IsZero() {
-		h.loadingSince = h.clock.Now()
+		h.loadingSince = now
 	}
-	waited := h.clock.Since(h.loadingSince)
-	h.mu.Unlock()
-	missing := 0
+	if now.Sub(h.lastLoadCheck) < loadCheckInterval {
+		return h.loadErr
+	}
+	h.lastLoadCheck = now
+	list := &v1alpha1.SatelliteList{}
+	// Only the UIDs are read, so the cache's objects need no copies.
+	if err := h.opts.Satellites.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+		h.loadErr = fmt.Errorf("listing Satellites: %w", err)
+		return h.loadErr
+	}
+	uids := make([]types.UID, len(list.Items))
 	for i := range list.Items {
-		if !h.fleet.Known(list.Items[i].UID) {
-			missing++
-		}
+		uids[i] = list.Items[i].UID
 	}
 	// A Satellite whose reconcile keeps failing must not keep every other one out.
-	if missing > 0 && waited < credentialsWait {
-		return fmt.Errorf("credentials of %d Satellites not loaded yet", missing)
+	if missing := h.fleet.Unknown(uids); missing > 0 && now.Sub(h.loadingSince) < credentialsWait {
+		h.loadErr = fmt.Errorf("credentials of %d Satellites not loaded yet", missing)
+		return h.loadErr
 	}
+	h.loadErr = nil
 	h.credentialsLoaded.Store(true)
 	return nil
 }

@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
@@ -77,14 +78,19 @@ func TestNewLeaderWaitsForCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(sat).Build()
-	f := fleet.New(fleet.Options{}, clock.RealClock{})
-	h := New(Options{Satellites: reader}, f, clock.RealClock{}, logr.Discard())
+	clk := clocktesting.NewFakeClock(time.Now())
+	f := fleet.New(fleet.Options{}, clk)
+	h := New(Options{Satellites: reader}, f, clk, logr.Discard())
 
 	if err := h.ReadyCheck(nil); err == nil {
 		t.Error("ready before the Satellite's credentials are loaded")
 	}
 	f.UpsertSatellite(fleet.SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "eu-west"}, UID: "uid-1",
 		TokenHash: fleet.HashToken([]byte("csat_x")), HasToken: true})
+	if err := h.ReadyCheck(nil); err == nil {
+		t.Error("a look at the credentials within the last 250 ms does not answer for the next")
+	}
+	clk.Step(loadCheckInterval)
 	if err := h.ReadyCheck(nil); err != nil {
 		t.Errorf("not ready with every credential loaded: %v", err)
 	}
