@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -284,5 +286,52 @@ func TestSeedsReachSatellitesSelectedLater(t *testing.T) {
 	rep, _ = f.Report("hca-1", 100)
 	if diff := cmp.Diff(Counts{Healthy: 1, Unhealthy: 1, Unknown: 1}, rep.Counts); diff != "" {
 		t.Errorf("counts with a new satellite (-want +got):\n%s", diff)
+	}
+}
+
+func TestConnectedGauge(t *testing.T) {
+	f, _ := newTestFleet()
+	key := types.NamespacedName{Namespace: "gauge-test", Name: "eu-west"}
+	info := satInfo(key.Namespace, key.Name, "uid-gauge", "csat_a")
+	f.UpsertSatellite(info)
+	// series returns the satellite's satellite_connected series, by region.
+	series := func() map[string]float64 {
+		out := map[string]float64{}
+		ch := make(chan prometheus.Metric, 1024)
+		f.metrics.connected.Collect(ch)
+		close(ch)
+		for m := range ch {
+			d := &dto.Metric{}
+			if err := m.Write(d); err != nil {
+				t.Fatal(err)
+			}
+			labels := map[string]string{}
+			for _, l := range d.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["namespace"] == key.Namespace && labels["satellite"] == key.Name {
+				out[labels["region"]] = d.GetGauge().GetValue()
+			}
+		}
+		return out
+	}
+	if _, _, ok := f.Authenticate("uid-gauge", "csat_a", &recordingConn{}); !ok {
+		t.Fatal("does not authenticate")
+	}
+	steps := []struct {
+		name   string
+		change func()
+		want   map[string]float64
+	}{
+		{"connected", func() {}, map[string]float64{"eu-west-1": 1}},
+		{"moved to another region", func() { info.Region = "eu-central-1"; f.UpsertSatellite(info) }, map[string]float64{"eu-central-1": 1}},
+		{"token rotated", func() { info.TokenHash = HashToken([]byte("csat_b")); f.UpsertSatellite(info) }, map[string]float64{"eu-central-1": 0}},
+		{"deleted", func() { f.RemoveSatellite(key) }, map[string]float64{}},
+	}
+	for _, step := range steps {
+		step.change()
+		if diff := cmp.Diff(step.want, series()); diff != "" {
+			t.Errorf("%s: satellite_connected by region (-want +got):\n%s", step.name, diff)
+		}
 	}
 }

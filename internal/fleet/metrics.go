@@ -67,6 +67,21 @@ func (m *metricsSet) setConnected(sat *satellite, connected bool) {
 	m.connected.WithLabelValues(sat.key.Namespace, sat.key.Name, sat.region).Set(v)
 }
 
+// moveRegion relabels a satellite's connection series after its region changed; its check
+// series take the new region with their next result, and forgetRegion drops the old ones.
+func (m *metricsSet) moveRegion(sat *satellite, oldRegion string) {
+	if m.connected.DeleteLabelValues(sat.key.Namespace, sat.key.Name, oldRegion) {
+		m.setConnected(sat, sat.conn != nil)
+	}
+}
+
+// forgetRegion deletes a satellite's check series labelled with a region it left.
+func (m *metricsSet) forgetRegion(key types.NamespacedName, region string) {
+	labels := map[string]string{"namespace": key.Namespace, "satellite": key.Name, "region": region}
+	m.checkUp.DeletePartialMatch(labels)
+	m.checkLatency.DeletePartialMatch(labels)
+}
+
 // forgetSatellite deletes the series of a deleted Satellite.
 func (m *metricsSet) forgetSatellite(key types.NamespacedName) {
 	labels := map[string]string{"namespace": key.Namespace, "satellite": key.Name}

@@ -118,8 +118,14 @@ func (f *Fleet) UpsertSatellite(info SatelliteInfo) []types.NamespacedName {
 	if known {
 		ns.unindex(sat)
 	}
+	oldRegion := sat.region
 	sat.region, sat.labels = info.Region, maps.Clone(info.Labels)
 	ns.index(sat)
+	if known && oldRegion != sat.region {
+		f.metrics.moveRegion(sat, oldRegion)
+		key := sat.key
+		fx.metrics = append(fx.metrics, func() { f.metrics.forgetRegion(key, oldRegion) })
+	}
 	if f.reselectSatelliteLocked(ns, sat, &fx) {
 		f.observePush(start, &fx)
 	}
