@@ -50,6 +50,7 @@ type options struct {
 	metricsCertDir   string
 	watchNamespaces  string
 	probeAddr        string
+	pprofAddr        string
 	leaderElect      bool
 	leaderElectionNS string
 	operator         operator.Config
@@ -62,6 +63,7 @@ func main() {
 	flag.StringVar(&o.metricsCertDir, "metrics-cert-dir", "", "Directory with tls.crt and tls.key for the HTTPS /metrics endpoint, reloaded when they change; empty means a self-signed certificate generated at start.")
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces the operator watches and acts in; empty means every namespace. Its RBAC may then be Roles in these namespaces instead of a ClusterRole.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes; /readyz fails on standbys.")
+	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof profiles, for finding where a large fleet spends the manager's time; 0 (the default) disables them. Bind it to loopback: the profiles are not authenticated.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so that one replica serves satellites and reconciles while the others stand by.")
 	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader Lease; defaults to the manager's own namespace.")
 	flag.StringVar(&o.operator.Hub.Addr, "satellite-bind-address", ":8090", "Address of the satellites' WebSocket endpoint /api/ws/satellite.")
@@ -115,6 +117,7 @@ func run(o options) error {
 		Scheme:                  scheme,
 		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.probeAddr,
+		PprofBindAddress:        o.pprofAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "satellite-operator.checkstack.io",
 		LeaderElectionNamespace: o.leaderElectionNS,
