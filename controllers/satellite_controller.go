@@ -21,6 +21,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
@@ -147,7 +148,7 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		TrackingSince:   r.Fleet.Since(),
 		Threshold:       time.Duration(sat.OfflineThreshold()) * time.Second,
 		DisconnectGrace: r.DisconnectGrace,
-		ReportInterval:  r.ReportInterval,
+		ReportInterval:  r.reportInterval(sat.UID),
 	}
 	if facts, ok := r.Fleet.Facts(sat.UID); ok {
 		in.Facts = &facts
@@ -191,6 +192,16 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		requeue = tokenProblemPoll
 	}
 	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// reportInterval is the least time between two refreshes of the satellite's lastHeartbeatAt:
+// the configured interval plus a stable offset of up to a quarter of it, by UID. A fleet that
+// connected at once (after a restart) otherwise refreshes in one burst every interval, and a
+// burst of thousands of writes delays the transitions queued behind it.
+func (r *SatelliteReconciler) reportInterval(uid types.UID) time.Duration {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(uid))
+	return r.ReportInterval + time.Duration(h.Sum32()%1024)*r.ReportInterval/4096
 }
 
 // reconcileToken makes sure the satellite has a token and returns its TokenReady condition and
