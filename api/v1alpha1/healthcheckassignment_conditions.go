@@ -32,6 +32,10 @@ const (
 	ReasonInvalidSelector = "InvalidSelector"
 	// ReasonSecretUnavailable means a Secret key the check refers to cannot be read.
 	ReasonSecretUnavailable = "SecretUnavailable"
+	// ReasonNotRelayable means some selected satellites run an agent that cannot carry the
+	// check faithfully (Checkstack's, for followRedirects: false, say), so it is not relayed to
+	// them; the message names them and says why.
+	ReasonNotRelayable = "NotRelayable"
 )
 
 // Event reasons emitted for a HealthCheckAssignment, each on a change of its aggregate state.
@@ -42,4 +46,7 @@ const (
 	EventCheckDegraded = "CheckDegraded"
 	// EventCheckRecovered (Normal): every reporting satellite sees the check healthy again.
 	EventCheckRecovered = "CheckRecovered"
+	// EventNotRelayable (Warning): the check became one that some selected satellites' agents
+	// cannot carry, so it is not relayed to them.
+	EventNotRelayable = "NotRelayable"
 )

@@ -332,6 +332,7 @@ func decodeAssignment(raw json.RawMessage, a *Assignment) *DecodeError {
 		SystemID        *string         `json:"systemId"`
 		StrategyID      *string         `json:"strategyId"`
 		Config          json.RawMessage `json:"config"`
+		Collectors      []Collector     `json:"collectors"`
 		IntervalSeconds *int            `json:"intervalSeconds"`
 	}
 	if err := json.Unmarshal(raw, &w); err != nil {
@@ -343,6 +344,7 @@ func decodeAssignment(raw json.RawMessage, a *Assignment) *DecodeError {
 		SystemID:        given(&f, "systemId", w.SystemID),
 		StrategyID:      given(&f, "strategyId", w.StrategyID),
 		Config:          w.Config,
+		Collectors:      w.Collectors,
 		IntervalSeconds: given(&f, "intervalSeconds", w.IntervalSeconds),
 	}
 	a.check(&f)
