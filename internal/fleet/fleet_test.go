@@ -107,7 +107,7 @@ func TestSessionFacts(t *testing.T) {
 	f.Heartbeat(current, "0.1.0", nil)
 	clk.Step(time.Second)
 	f.Heartbeat(current, "0.1.0", nil)
-	f.Heartbeat(old, "9.9.9", nil) // the replaced session is ignored
+	f.Heartbeat(old, "9.9.9", nil)   // the replaced session is ignored
 	f.Disconnected(old, true, 0, "") // so is its end
 	if s, _ := drain(f); s != 1 {
 		t.Errorf("%d wake-ups, want 1 for the version change only", s)

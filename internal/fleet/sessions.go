@@ -170,10 +170,10 @@ func (f *Fleet) Disconnected(h Handle, clean bool, code int, reason string) {
 		f.detachLocked(h.sat, clean, &fx)
 	}
 	st := &h.sat.closes
-	switch {
-	case code == 0:
+	switch code {
+	case 0:
 		*st = closeStreak{}
-	case code == st.code:
+	case st.code:
 		st.count++
 		st.reason = reason
 	default:

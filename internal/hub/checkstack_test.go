@@ -253,7 +253,9 @@ var _ = Describe("A satellite that speaks Checkstack's dialect", func() {
 		sat := createSatellite(ctx, ns, "cs", "eu-west-1", nil)
 		c, _ := connectCheckstack(sat)
 		defer c.close()
-		ignored := func(t string) float64 { return metricValue("satellite_frames_ignored_total", map[string]string{"type": t}) }
+		ignored := func(t string) float64 {
+			return metricValue("satellite_frames_ignored_total", map[string]string{"type": t})
+		}
 		telemetry, status := ignored("telemetry_batch"), ignored("capability_status")
 		c.json(map[string]any{"type": "telemetry_batch", "batchId": "1", "kind": "logstream", "payload": []any{}})
 		c.json(map[string]any{"type": "capability_status", "kind": "metric-scrape", "payload": map[string]any{}})
