@@ -114,6 +114,13 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	meta.SetStatusCondition(&status.Conditions, ready)
 
 	report, relayed := r.Fleet.Report(hca.UID, maxListedSatellites)
+	notRelayable := notRelayableCondition(ready, report, hca.Generation)
+	// Announced when the reason or the satellites change, after the write: a reconcile that
+	// read a stale status loses its optimistic lock, so it cannot announce twice.
+	announce := notRelayable != nil && !sameCondition(hca.Status.Conditions, notRelayable)
+	if notRelayable != nil {
+		meta.SetStatusCondition(&status.Conditions, *notRelayable)
+	}
 	applyReport(status, report)
 	status.State = report.Counts.State(hca.Spec.Thresholds.Quorum)
 	if hca.Spec.Paused || !relayed {
@@ -136,6 +143,9 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 			r.Recorder.Eventf(hca, nil, corev1.EventTypeWarning, v1alpha1.EventSecretNotPermitted, "ResolveSecret", "%s", ready.Message)
 			log.Info("Check not relayed: it refers to a Secret that checks may not use")
 		}
+	}
+	if announce {
+		r.Recorder.Eventf(hca, nil, corev1.EventTypeWarning, v1alpha1.EventNotRelayable, "Relay", "%s", notRelayable.Message)
 	}
 	return ctrl.Result{}, nil
 }
@@ -188,6 +198,31 @@ func (r *HealthCheckAssignmentReconciler) relay(ctx context.Context, hca *v1alph
 		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonPaused, "spec.paused stops the check"), nil
 	}
 	return readyCondition(metav1.ConditionTrue, v1alpha1.ReasonRelayed, "The check is relayed to the selected satellites"), nil
+}
+
+// notRelayableCondition is the Ready condition of a check that is relayed, but not to the
+// selected satellites whose agent cannot carry it faithfully; nil when there are none. It names
+// them and says why, so that a check never looks relayed where it does not run.
+func notRelayableCondition(ready metav1.Condition, rep fleet.Report, generation int64) *metav1.Condition {
+	if ready.Reason != v1alpha1.ReasonRelayed || rep.NotRelayedCount == 0 {
+		return nil
+	}
+	names := strings.Join(rep.NotRelayed, ", ")
+	if more := int(rep.NotRelayedCount) - len(rep.NotRelayed); more > 0 {
+		names += fmt.Sprintf(" and %d more", more)
+	}
+	c := readyCondition(metav1.ConditionFalse, v1alpha1.ReasonNotRelayable,
+		fmt.Sprintf("Not relayed to %d of %d selected satellites, whose Checkstack agent cannot run it as specified (%s): %s",
+			rep.NotRelayedCount, rep.Selected, names, rep.NotRelayedReason))
+	c.ObservedGeneration = generation
+	c.LastTransitionTime = ready.LastTransitionTime
+	return &c
+}
+
+// sameCondition reports whether conditions hold c already, with its reason and message.
+func sameCondition(conditions []metav1.Condition, c *metav1.Condition) bool {
+	old := meta.FindStatusCondition(conditions, c.Type)
+	return old != nil && old.Status == c.Status && old.Reason == c.Reason && old.Message == c.Message
 }
 
 // secretUnavailableError says a Secret that checks may use lacks the key a header refers to.

@@ -141,7 +141,7 @@ var _ = Describe("An assignment that selects 1,000 satellites", func() {
 		report := func(i int, s v1alpha1.ResultStatus) {
 			secret := &corev1.Secret{}
 			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sats[i].Name + "-token"}, secret)).To(Succeed())
-			h, _, ok := fleetState.Authenticate(string(secret.Data[v1alpha1.SecretKeyClientID]), string(secret.Data[v1alpha1.SecretKeyToken]), sessionStub{})
+			h, _, ok := fleetState.Authenticate(string(secret.Data[v1alpha1.SecretKeyClientID]), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
 			Expect(ok).To(BeTrue())
 			Expect(fleetState.Ingest(h, &protocol.Result{ConfigID: string(hca.UID), SystemID: "payments-api", Status: s,
 				Result: &protocol.ResultDetail{Status: s, Message: "connection refused by db.example.com:5432"}, ExecutedAt: time.Now()})).To(Equal(string(s)))

@@ -73,6 +73,10 @@ type SatelliteFleet interface {
 	Facts(uid types.UID) (liveness.Facts, bool)
 	// Relayed returns how many assignments are relayed to the satellite with this UID.
 	Relayed(types.UID) (int, bool)
+	// Agent returns what the satellite's agent advertised, and whether it has connected.
+	Agent(uid types.UID) (fleet.AgentInfo, bool)
+	// TakeRepeatedClose returns, once, a run of the same close of the satellite's sessions.
+	TakeRepeatedClose(uid types.UID) (fleet.RepeatedClose, bool)
 	// Since returns when this manager started to receive heartbeats.
 	Since() time.Time
 	// SatelliteEvents wakes the reconciler when a satellite connects, disconnects or changes
@@ -163,6 +167,9 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		announceToken = false
 	}
 	meta.SetStatusCondition(&out.Status.Conditions, tokenReady)
+	if agent, ok := r.Fleet.Agent(sat.UID); ok {
+		out.Status.Agent = &v1alpha1.AgentStatus{Kind: v1alpha1.AgentKind(agent.Dialect), Capabilities: agent.Capabilities}
+	}
 
 	// The number of relayed assignments rides along with a write that is due anyway (at most
 	// one per report interval while Online): one kubectl apply that selects N satellites must
@@ -181,6 +188,11 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	if announceToken {
 		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventTokenSecretProblem, "CheckToken", "%s", tokenReady.Message)
+	}
+	if rc, ok := r.Fleet.TakeRepeatedClose(sat.UID); ok {
+		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventRepeatedClose, "CloseSession",
+			"The manager closed the satellite's session %d times in a row with code %d (%s); the agent keeps doing what gets it closed",
+			rc.Count, rc.Code, rc.Reason)
 	}
 	if out.Event != nil {
 		r.Recorder.Eventf(sat, nil, out.Event.Type, out.Event.Reason, "Heartbeat", "%s", out.Event.Message)

@@ -36,6 +36,7 @@ import (
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/fleet"
+	"github.com/checkstack/satellite-operator/internal/protocol"
 	"github.com/checkstack/satellite-operator/internal/testutil"
 )
 
@@ -68,10 +69,10 @@ var _ = Describe("SatelliteReconciler", func() {
 		var h fleet.Handle
 		Eventually(func() bool {
 			var ok bool
-			h, _, ok = fleetState.Authenticate(string(sat.UID), string(secret.Data[v1alpha1.SecretKeyToken]), sessionStub{})
+			h, _, ok = fleetState.Authenticate(string(sat.UID), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
 			return ok
 		}).Should(BeTrue())
-		fleetState.Heartbeat(h, version)
+		fleetState.Heartbeat(h, version, nil)
 		return h
 	}
 	get := func(sat *v1alpha1.Satellite) *v1alpha1.Satellite {
@@ -325,7 +326,7 @@ var _ = Describe("SatelliteReconciler", func() {
 		Expect(got.Status.LastHeartbeatAt).NotTo(BeNil())
 		Eventually(events(sat, v1alpha1.EventSatelliteOnline)).Should(HaveLen(1))
 
-		fleetState.Heartbeat(session, "0.2.0")
+		fleetState.Heartbeat(session, "0.2.0", nil)
 		Eventually(func() string { return get(sat).Status.Version }).Should(Equal("0.2.0"))
 
 		// Heartbeats stop: Offline within the threshold plus 2 s of the last one.
@@ -346,12 +347,12 @@ var _ = Describe("SatelliteReconciler", func() {
 		first := connect(sat, "0.1.0")
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
 		// A reconnect inside the grace: still one Online event, no Offline.
-		fleetState.Disconnected(first, true)
+		fleetState.Disconnected(first, true, 0, "")
 		second := connect(sat, "0.1.0")
 		Consistently(events(sat, v1alpha1.EventSatelliteOffline)).WithTimeout(disconnectGrace + time.Second).Should(BeEmpty())
 		Expect(events(sat, v1alpha1.EventSatelliteOnline)()).To(HaveLen(1))
 
-		fleetState.Disconnected(second, true)
+		fleetState.Disconnected(second, true, 0, "")
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOffline))
 		Expect(onlineReason(sat)).To(Equal(v1alpha1.ReasonDisconnected))
 		Eventually(events(sat, v1alpha1.EventSatelliteOffline)).Should(HaveLen(1))

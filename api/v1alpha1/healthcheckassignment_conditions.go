@@ -35,6 +35,10 @@ const (
 	// ReasonSecretNotPermitted means the check refers to a Secret that checks may not use: one
 	// without the label LabelCheckSecret (or that does not exist), or a satellite's token Secret.
 	ReasonSecretNotPermitted = "SecretNotPermitted"
+	// ReasonNotRelayable means some selected satellites run an agent that cannot carry the
+	// check faithfully (Checkstack's, for followRedirects: false, say), so it is not relayed to
+	// them; the message names them and says why.
+	ReasonNotRelayable = "NotRelayable"
 )
 
 // Event reasons emitted for a HealthCheckAssignment, each on a change of its aggregate state.
@@ -48,6 +52,9 @@ const (
 	// EventSecretNotPermitted (Warning): the check refers to a Secret that checks may not use, so
 	// it is not relayed. Emitted when the Ready condition takes that reason or its message changes.
 	EventSecretNotPermitted = "SecretNotPermitted"
+	// EventNotRelayable (Warning): the check became one that some selected satellites' agents
+	// cannot carry, so it is not relayed to them.
+	EventNotRelayable = "NotRelayable"
 )
 
 // Labels of the API that concern HealthCheckAssignments.

@@ -62,6 +62,10 @@ const (
 	EventTokenRotated = "TokenRotated"
 	// EventTokenSecretProblem (Warning) is emitted when the token Secret cannot be used.
 	EventTokenSecretProblem = "TokenSecretProblem"
+	// EventRepeatedClose (Warning) is emitted when the manager closed the satellite's sessions
+	// with the same code three times in a row: the agent keeps doing what gets it closed (a
+	// frame over the size limit that it sends again after every reconnect, say).
+	EventRepeatedClose = "RepeatedClose"
 )
 
 // Annotations, labels and Secret keys of the API.

@@ -71,6 +71,32 @@ type SecretReference struct {
 	Name string `json:"name"`
 }
 
+// AgentKind is the kind of agent a satellite runs, told from what it advertises.
+// +kubebuilder:validation:Enum=satellite-operator;checkstack
+type AgentKind string
+
+const (
+	// AgentSatelliteOperator is this project's agent (cmd/satellite): it advertises the
+	// capability satellite-operator.checkconfig.v1 and runs every check as the spec says.
+	AgentSatelliteOperator AgentKind = "satellite-operator"
+	// AgentCheckstack is Checkstack's own satellite agent, or any agent that does not advertise
+	// that capability: it is sent Checkstack's strategies, and not the checks it cannot carry.
+	AgentCheckstack AgentKind = "checkstack"
+)
+
+// AgentStatus is what a satellite's agent advertised.
+type AgentStatus struct {
+	// kind is the kind of agent: satellite-operator or checkstack.
+	// +required
+	Kind AgentKind `json:"kind"`
+	// capabilities are the capabilities the agent advertised, as it sent them.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=128
+	Capabilities []string `json:"capabilities,omitempty"`
+}
+
 // SatelliteStatus is what the operator observes about a satellite.
 type SatelliteStatus struct {
 	// state is Online while the satellite sends heartbeats, Offline otherwise.
@@ -98,6 +124,11 @@ type SatelliteStatus struct {
 	// +kubebuilder:validation:Minimum=0
 	Assignments int32 `json:"assignments,omitempty"`
 
+	// agent is what the satellite's agent advertised when it last authenticated or sent a
+	// heartbeat: which kind of agent it is, and so in which form it is sent its assignments.
+	// +optional
+	Agent *AgentStatus `json:"agent,omitempty"`
+
 	// observedGeneration is the metadata.generation that this status was computed from.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -119,6 +150,8 @@ type SatelliteStatus struct {
 // +kubebuilder:printcolumn:name="Last Heartbeat",type=date,JSONPath=`.status.lastHeartbeatAt`
 // +kubebuilder:printcolumn:name="Assignments",type=integer,JSONPath=`.status.assignments`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Agent",type=string,JSONPath=`.status.agent.kind`,priority=1
+// +kubebuilder:printcolumn:name="Capabilities",type=string,JSONPath=`.status.agent.capabilities`,priority=1
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="metadata.name must be at most 63 characters: it names the token Secret <name>-token"
 
 // Satellite is a remote agent that runs health checks and reports to the manager over a

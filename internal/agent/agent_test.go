@@ -29,6 +29,7 @@ import (
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/agent"
+	"github.com/checkstack/satellite-operator/internal/protocol"
 	"github.com/checkstack/satellite-operator/internal/testutil"
 )
 
@@ -65,6 +66,9 @@ var _ = Describe("Agent", func() {
 		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.ClientID, Token: sat.Token, Version: "1.2.3"})
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
 		Eventually(func() string { return getSatellite(ctx, sat).Status.Version }).Should(Equal("1.2.3"))
+		// It advertises that it runs our CheckConfig, so the manager sends it our form.
+		Eventually(func() *v1alpha1.AgentStatus { return getSatellite(ctx, sat).Status.Agent }).Should(Equal(
+			&v1alpha1.AgentStatus{Kind: v1alpha1.AgentSatelliteOperator, Capabilities: []string{protocol.CapabilityCheckConfig}}))
 		code, _ := a.get("/readyz")
 		Expect(code).To(Equal(200))
 

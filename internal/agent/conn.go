@@ -256,9 +256,13 @@ func (a *Agent) connect(ctx context.Context) connEnd {
 	return end
 }
 
+// capabilities are what this agent advertises in authenticate and every heartbeat: it runs our
+// CheckConfig, so the manager sends it that instead of Checkstack's strategies.
+var capabilities = []string{protocol.CapabilityCheckConfig}
+
 // authenticate sends the credentials in the first frame and reads the manager's answer.
 func (a *Agent) authenticate(ws *websocket.Conn, token string) (*protocol.Authenticated, connEnd) {
-	frame, err := protocol.Encode(&protocol.Authenticate{ClientID: a.cfg.ClientID, Token: token})
+	frame, err := protocol.Encode(&protocol.Authenticate{ClientID: a.cfg.ClientID, Token: token, Capabilities: capabilities})
 	if err != nil {
 		return nil, connEnd{reason: endFailed, err: fmt.Errorf("encoding authenticate: %w", err)}
 	}
@@ -415,7 +419,8 @@ func (s *session) writePump(ctx context.Context) {
 		return true
 	}
 	heartbeat := func() bool {
-		frame, err := protocol.Encode(&protocol.Heartbeat{Version: a.cfg.Version, UptimeSeconds: a.clock.Since(a.startedAt).Seconds()})
+		frame, err := protocol.Encode(&protocol.Heartbeat{Version: a.cfg.Version, UptimeSeconds: a.clock.Since(a.startedAt).Seconds(),
+			Capabilities: capabilities})
 		if err != nil {
 			a.log.Error(err, "Encoding a heartbeat")
 			return true

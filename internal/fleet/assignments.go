@@ -19,6 +19,7 @@ package fleet
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -32,8 +33,16 @@ import (
 // assignment is one HealthCheckAssignment as the fleet relays it.
 type assignment struct {
 	AssignmentInfo
-	// encoded is Wire as sent, encoded once for every frame that carries it.
+	// encoded is Wire as sent to our agent, encoded once for every frame that carries it.
 	encoded json.RawMessage
+	// check is Wire's config, read once: a Checkstack satellite's results are judged by it.
+	check *protocol.CheckConfig
+	// checkstack is the assignment as sent to a Checkstack satellite, encoded once, and
+	// checkstackRev the revision its configId carries; checkstack is nil when such a satellite
+	// cannot carry the check faithfully, and unfit says why.
+	checkstack    json.RawMessage
+	checkstackRev string
+	unfit         string
 	// selected are the satellites the selection selects, relayed to unless Paused.
 	selected satSet
 	// views are the selected satellites' views of the check, from the first result on (or from
@@ -80,6 +89,10 @@ func (f *Fleet) UpsertAssignment(info AssignmentInfo) error {
 	if err != nil {
 		return err
 	}
+	form, err := checkstackForm(info.Wire)
+	if err != nil {
+		return err
+	}
 	var fx effects
 	defer f.run(&fx)
 	f.mu.Lock()
@@ -98,6 +111,7 @@ func (f *Fleet) UpsertAssignment(info AssignmentInfo) error {
 	persisted := info.Persisted
 	info.Persisted = nil
 	a.AssignmentInfo, a.encoded = info, encoded
+	a.check, a.checkstack, a.checkstackRev, a.unfit = form.check, form.encoded, form.rev, form.unfit
 	reselect := !known || prev.Generation != info.Generation
 	wireChanged := known && !sameAssignment(prev.Wire, info.Wire)
 	pausedChanged := known && prev.Paused != info.Paused
@@ -143,6 +157,40 @@ func (f *Fleet) UpsertAssignment(info AssignmentInfo) error {
 		f.observePush(start, &fx)
 	}
 	return nil
+}
+
+// dialectForm is an assignment's form for Checkstack's satellites.
+type dialectForm struct {
+	check   *protocol.CheckConfig
+	encoded json.RawMessage
+	rev     string
+	unfit   string
+}
+
+// checkstackForm translates the wire form for Checkstack's satellites once, when the
+// assignment changes, so that sessions only pick the bytes of their dialect.
+func checkstackForm(wire protocol.Assignment) (dialectForm, error) {
+	var form dialectForm
+	cfg := &protocol.CheckConfig{}
+	if err := json.Unmarshal(wire.Config, cfg); err != nil {
+		form.unfit = "spec.check: the check config cannot be read"
+		return form, nil
+	}
+	form.check = cfg
+	cs, err := protocol.ToCheckstack(wire, cfg)
+	var u *protocol.UnfitError
+	switch {
+	case errors.As(err, &u):
+		form.unfit = u.Error()
+		return form, nil
+	case err != nil:
+		return form, err
+	}
+	if form.encoded, err = protocol.EncodeAssignment(cs); err != nil {
+		return form, err
+	}
+	_, form.rev = protocol.SplitRevision(cs.ConfigID)
+	return form, nil
 }
 
 // pushLocked marks sat's session, if any, for a push; it reports true either way, for the
@@ -272,7 +320,17 @@ type Report struct {
 	NotHealthy []SatelliteView
 	// Truncated is true when more satellites than NotHealthy lists do not see it healthy.
 	Truncated bool
+	// NotRelayed names, sorted and at most MaxNotRelayedNames, the selected satellites whose
+	// agent cannot carry the check faithfully (a Checkstack satellite and followRedirects:
+	// false, say), so it is not relayed to them; NotRelayedCount counts all of them, and
+	// NotRelayedReason says why.
+	NotRelayed       []string
+	NotRelayedCount  int32
+	NotRelayedReason string
 }
+
+// MaxNotRelayedNames bounds Report.NotRelayed, which a condition's message lists.
+const MaxNotRelayedNames = 10
 
 // Report summarises the satellites' views of the assignment with this UID, listing at most
 // maxListed of those that do not see it healthy; ok is false when the fleet does not relay it.
@@ -293,6 +351,13 @@ func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 		}
 		c.add(view.Status)
 		r.Counts.add(view.Status)
+		if !a.Paused && a.checkstack == nil && sat.hasFacts && sat.agent.dialect() == protocol.DialectCheckstack {
+			r.NotRelayedCount++
+			r.NotRelayed = append(r.NotRelayed, sat.key.Name)
+			if view.Status == "" {
+				view.Message = "not relayed to this Checkstack satellite: " + a.unfit
+			}
+		}
 		if view.Status != v1alpha1.ResultHealthy {
 			r.NotHealthy = append(r.NotHealthy, SatelliteView{Name: sat.key.Name, Region: sat.region, CheckView: view})
 		}
@@ -303,6 +368,11 @@ func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 	}
 	slices.SortFunc(r.Regions, func(x, y RegionCounts) int { return strings.Compare(x.Region, y.Region) })
 	slices.SortFunc(r.NotHealthy, func(x, y SatelliteView) int { return strings.Compare(x.Name, y.Name) })
+	if r.NotRelayedCount > 0 {
+		r.NotRelayedReason = a.unfit
+		slices.Sort(r.NotRelayed)
+		r.NotRelayed = slices.Clip(r.NotRelayed[:min(len(r.NotRelayed), MaxNotRelayedNames)])
+	}
 	if len(r.NotHealthy) > maxListed {
 		r.NotHealthy, r.Truncated = slices.Clip(r.NotHealthy[:maxListed]), true
 	}

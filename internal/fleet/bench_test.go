@@ -95,7 +95,7 @@ func BenchmarkConfigPushFanOut(b *testing.B) {
 					TokenHash: HashToken([]byte(uid)), HasToken: true})
 				conns[i] = &nopConn{}
 				var ok bool
-				if handles[i], _, ok = f.Authenticate(uid, uid, conns[i]); !ok {
+				if handles[i], _, ok = f.Authenticate(uid, uid, oursCaps, conns[i]); !ok {
 					b.Fatal("authenticate")
 				}
 				drain(f) // as the reconciler would, or the wake-up channel fills

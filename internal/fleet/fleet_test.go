@@ -21,8 +21,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -30,6 +28,9 @@ import (
 	"github.com/checkstack/satellite-operator/internal/liveness"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
+
+// oursCaps are the capabilities our agent advertises: the fleet's tests of our dialect use them.
+var oursCaps = []string{protocol.CapabilityCheckConfig}
 
 // recordingConn is a session as the fleet sees it, recording what the fleet asked of it.
 type recordingConn struct {
@@ -78,20 +79,20 @@ func TestSessionFacts(t *testing.T) {
 	if got := f.Since(); !got.Equal(t0) {
 		t.Errorf("Since = %v, want the first call's time %v", got, t0)
 	}
-	if _, _, ok := f.Authenticate("uid-1", "csat_wrong", &recordingConn{}); ok {
+	if _, _, ok := f.Authenticate("uid-1", "csat_wrong", oursCaps, &recordingConn{}); ok {
 		t.Error("a wrong token authenticates")
 	}
-	if _, _, ok := f.Authenticate("uid-2", "csat_a", &recordingConn{}); ok {
+	if _, _, ok := f.Authenticate("uid-2", "csat_a", oursCaps, &recordingConn{}); ok {
 		t.Error("an unknown client ID authenticates")
 	}
 
 	oldConn := &recordingConn{}
-	old, _, ok := f.Authenticate("uid-1", "csat_a", oldConn)
+	old, _, ok := f.Authenticate("uid-1", "csat_a", oursCaps, oldConn)
 	if !ok {
 		t.Fatal("the right token does not authenticate")
 	}
 	clk.Step(time.Second)
-	current, _, ok := f.Authenticate("", "csat_a", &recordingConn{}) // a bearer token alone
+	current, _, ok := f.Authenticate("", "csat_a", oursCaps, &recordingConn{}) // a bearer token alone
 	if !ok {
 		t.Fatal("the token alone does not authenticate")
 	}
@@ -103,11 +104,11 @@ func TestSessionFacts(t *testing.T) {
 	}
 
 	clk.Step(time.Second)
-	f.Heartbeat(current, "0.1.0")
+	f.Heartbeat(current, "0.1.0", nil)
 	clk.Step(time.Second)
-	f.Heartbeat(current, "0.1.0")
-	f.Heartbeat(old, "9.9.9") // the replaced session is ignored
-	f.Disconnected(old, true) // so is its end
+	f.Heartbeat(current, "0.1.0", nil)
+	f.Heartbeat(old, "9.9.9", nil)   // the replaced session is ignored
+	f.Disconnected(old, true, 0, "") // so is its end
 	if s, _ := drain(f); s != 1 {
 		t.Errorf("%d wake-ups, want 1 for the version change only", s)
 	}
@@ -118,7 +119,7 @@ func TestSessionFacts(t *testing.T) {
 	}
 
 	clk.Step(time.Second)
-	f.Disconnected(current, true)
+	f.Disconnected(current, true, 0, "")
 	want.Connected, want.DisconnectedAt = false, t0.Add(4*time.Second)
 	got, _ = f.Facts("uid-1")
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -141,7 +142,7 @@ func TestTokenRotationAndDeletionCloseTheSession(t *testing.T) {
 	f, _ := newTestFleet()
 	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_a"))
 	conn := &recordingConn{}
-	if _, _, ok := f.Authenticate("uid-1", "csat_a", conn); !ok {
+	if _, _, ok := f.Authenticate("uid-1", "csat_a", oursCaps, conn); !ok {
 		t.Fatal("does not authenticate")
 	}
 	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_b"))
@@ -151,11 +152,11 @@ func TestTokenRotationAndDeletionCloseTheSession(t *testing.T) {
 	if facts, _ := f.Facts("uid-1"); facts.Connected {
 		t.Error("the satellite counts as connected after its token rotated")
 	}
-	if _, _, ok := f.Authenticate("uid-1", "csat_a", &recordingConn{}); ok {
+	if _, _, ok := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{}); ok {
 		t.Error("the old token still authenticates")
 	}
 	conn = &recordingConn{}
-	if _, _, ok := f.Authenticate("uid-1", "csat_b", conn); !ok {
+	if _, _, ok := f.Authenticate("uid-1", "csat_b", oursCaps, conn); !ok {
 		t.Fatal("the new token does not authenticate")
 	}
 	f.RemoveSatellite(types.NamespacedName{Namespace: "monitoring", Name: "eu-west"})
@@ -169,12 +170,12 @@ func TestSharedTokenAuthenticatesNeither(t *testing.T) {
 	f.UpsertSatellite(satInfo("monitoring", "victim", "uid-1", "csat_same"))
 	f.UpsertSatellite(satInfo("monitoring", "borrower", "uid-2", "csat_same"))
 	for _, id := range []string{"", "uid-1", "uid-2"} {
-		if _, _, ok := f.Authenticate(id, "csat_same", &recordingConn{}); ok {
+		if _, _, ok := f.Authenticate(id, "csat_same", oursCaps, &recordingConn{}); ok {
 			t.Errorf("a token two Satellites share authenticates with client ID %q", id)
 		}
 	}
 	f.RemoveSatellite(types.NamespacedName{Namespace: "monitoring", Name: "borrower"})
-	if h, _, ok := f.Authenticate("", "csat_same", &recordingConn{}); !ok || h.UID() != "uid-1" {
+	if h, _, ok := f.Authenticate("", "csat_same", oursCaps, &recordingConn{}); !ok || h.UID() != "uid-1" {
 		t.Errorf("the victim does not authenticate once the borrower is gone (ok %v)", ok)
 	}
 }
@@ -191,7 +192,7 @@ func TestIngest(t *testing.T) {
 		Wire: protocol.Assignment{ConfigID: "hca-1", SystemID: "payments-api", StrategyID: "http", IntervalSeconds: 30}}); err != nil {
 		t.Fatal(err)
 	}
-	h, list, ok := f.Authenticate("uid-1", "csat_a", &recordingConn{})
+	h, list, ok := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
 	if !ok || len(list) != 1 {
 		t.Fatalf("authenticated %v with %d assignments, want 1", ok, len(list))
 	}
@@ -286,52 +287,5 @@ func TestSeedsReachSatellitesSelectedLater(t *testing.T) {
 	rep, _ = f.Report("hca-1", 100)
 	if diff := cmp.Diff(Counts{Healthy: 1, Unhealthy: 1, Unknown: 1}, rep.Counts); diff != "" {
 		t.Errorf("counts with a new satellite (-want +got):\n%s", diff)
-	}
-}
-
-func TestConnectedGauge(t *testing.T) {
-	f, _ := newTestFleet()
-	key := types.NamespacedName{Namespace: "gauge-test", Name: "eu-west"}
-	info := satInfo(key.Namespace, key.Name, "uid-gauge", "csat_a")
-	f.UpsertSatellite(info)
-	// series returns the satellite's satellite_connected series, by region.
-	series := func() map[string]float64 {
-		out := map[string]float64{}
-		ch := make(chan prometheus.Metric, 1024)
-		f.metrics.connected.Collect(ch)
-		close(ch)
-		for m := range ch {
-			d := &dto.Metric{}
-			if err := m.Write(d); err != nil {
-				t.Fatal(err)
-			}
-			labels := map[string]string{}
-			for _, l := range d.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["namespace"] == key.Namespace && labels["satellite"] == key.Name {
-				out[labels["region"]] = d.GetGauge().GetValue()
-			}
-		}
-		return out
-	}
-	if _, _, ok := f.Authenticate("uid-gauge", "csat_a", &recordingConn{}); !ok {
-		t.Fatal("does not authenticate")
-	}
-	steps := []struct {
-		name   string
-		change func()
-		want   map[string]float64
-	}{
-		{"connected", func() {}, map[string]float64{"eu-west-1": 1}},
-		{"moved to another region", func() { info.Region = "eu-central-1"; f.UpsertSatellite(info) }, map[string]float64{"eu-central-1": 1}},
-		{"token rotated", func() { info.TokenHash = HashToken([]byte("csat_b")); f.UpsertSatellite(info) }, map[string]float64{"eu-central-1": 0}},
-		{"deleted", func() { f.RemoveSatellite(key) }, map[string]float64{}},
-	}
-	for _, step := range steps {
-		step.change()
-		if diff := cmp.Diff(step.want, series()); diff != "" {
-			t.Errorf("%s: satellite_connected by region (-want +got):\n%s", step.name, diff)
-		}
 	}
 }

@@ -30,6 +30,8 @@ type metricsSet struct {
 	checkLatency *prometheus.HistogramVec
 	connected    *prometheus.GaugeVec
 	configPush   prometheus.Histogram
+	// repeatedCloses counts the runs of RepeatedCloseThreshold closes with one code.
+	repeatedCloses *prometheus.CounterVec
 }
 
 // fleetMetrics registers the collectors once per process, on controller-runtime's registry that
@@ -54,8 +56,12 @@ var fleetMetrics = sync.OnceValue(func() *metricsSet {
 			Help:    "Time to derive the changed relayed lists and hand them to the sessions after an assignment or satellite changed.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}),
+		repeatedCloses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "satellite_repeated_closes_total",
+			Help: "Times the manager closed a satellite's sessions with the same close code 3 times in a row (a frame over the limit that the agent sends again after every reconnect, say), by code.",
+		}, []string{"namespace", "satellite", "code"}),
 	}
-	metrics.Registry.MustRegister(m.checkUp, m.checkLatency, m.connected, m.configPush)
+	metrics.Registry.MustRegister(m.checkUp, m.checkLatency, m.connected, m.configPush, m.repeatedCloses)
 	return m
 })
 
@@ -86,6 +92,7 @@ func (m *metricsSet) forgetRegion(key types.NamespacedName, region string) {
 func (m *metricsSet) forgetSatellite(key types.NamespacedName) {
 	labels := map[string]string{"namespace": key.Namespace, "satellite": key.Name}
 	m.connected.DeletePartialMatch(labels)
+	m.repeatedCloses.DeletePartialMatch(labels)
 	m.checkUp.DeletePartialMatch(labels)
 	m.checkLatency.DeletePartialMatch(labels)
 }

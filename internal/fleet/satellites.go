@@ -49,8 +49,50 @@ type satellite struct {
 	hasFacts bool
 
 	// relayed are the assignments relayed to the satellite, sorted by configId: what it was (or
-	// will be, on connect) sent.
+	// will be, on connect) sent, less those its agent's dialect cannot carry.
 	relayed []*assignment
+
+	// agent is what the satellite's agent advertised in its current or last session; its
+	// dialect picks the form of the assignments it is sent. The zero value (no session yet) is
+	// DialectCheckstack's, which is what an agent that advertises nothing gets.
+	agent AgentInfo
+	// closes counts the manager's closes of the satellite's sessions with the same code in a
+	// row, so that a poison message (a session closed, reconnected and closed again) is
+	// reported instead of repeating unseen.
+	closes closeStreak
+}
+
+// AgentInfo is what a satellite's agent advertised: its dialect and capabilities.
+type AgentInfo struct {
+	Dialect      protocol.Dialect
+	Capabilities []string
+}
+
+func (a AgentInfo) dialect() protocol.Dialect {
+	if a.Dialect == "" {
+		return protocol.DialectCheckstack
+	}
+	return a.Dialect
+}
+
+// RepeatedCloseThreshold is how many closes in a row with the same code make a satellite's
+// close reported (a Warning Event and satellite_repeated_closes_total).
+const RepeatedCloseThreshold = 3
+
+// closeStreak is the run of the manager's closes of a satellite's sessions with one code.
+type closeStreak struct {
+	code   int
+	reason string
+	count  int
+	// due is true from the close that reached the threshold until the reconciler takes it.
+	due bool
+}
+
+// RepeatedClose is a run of closes with the same code, for the satellite's Warning Event.
+type RepeatedClose struct {
+	Code   int
+	Reason string
+	Count  int
 }
 
 // SatelliteInfo is what the SatelliteReconciler tells the fleet of a Satellite.
@@ -223,7 +265,32 @@ func (f *Fleet) Relayed(uid types.UID) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	return len(sat.relayed), true
+	return len(sat.encoded()), true
+}
+
+// Agent returns what the satellite's agent advertised in its current or last session, and
+// whether it has authenticated with this manager.
+func (f *Fleet) Agent(uid types.UID) (AgentInfo, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sat, ok := f.satellites[uid]
+	if !ok || !sat.hasFacts {
+		return AgentInfo{}, false
+	}
+	return AgentInfo{Dialect: sat.agent.dialect(), Capabilities: slices.Clone(sat.agent.Capabilities)}, true
+}
+
+// TakeRepeatedClose returns, once, a run of RepeatedCloseThreshold closes with the same code
+// that the satellite's sessions reached; ok is false when none is due.
+func (f *Fleet) TakeRepeatedClose(uid types.UID) (RepeatedClose, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sat, ok := f.satellites[uid]
+	if !ok || !sat.closes.due {
+		return RepeatedClose{}, false
+	}
+	sat.closes.due = false
+	return RepeatedClose{Code: sat.closes.code, Reason: sat.closes.reason, Count: sat.closes.count}, true
 }
 
 // Known reports whether the fleet holds the Satellite's credentials.
@@ -273,12 +340,22 @@ func (s *satellite) relays(configID string) (*assignment, bool) {
 	return s.relayed[i], true
 }
 
-// encoded lists the relayed assignments as encoded for the wire, never nil. The bytes are
-// shared and never modified: a change of an assignment encodes it anew.
+// encoded lists the relayed assignments as encoded for the wire in the dialect of the
+// satellite's agent, never nil; an assignment that dialect cannot carry is left out. The bytes
+// are shared and never modified: a change of an assignment encodes it anew.
 func (s *satellite) encoded() []json.RawMessage {
-	out := make([]json.RawMessage, len(s.relayed))
-	for i, a := range s.relayed {
-		out[i] = a.encoded
+	if s.agent.dialect() == protocol.DialectOurs {
+		out := make([]json.RawMessage, len(s.relayed))
+		for i, a := range s.relayed {
+			out[i] = a.encoded
+		}
+		return out
+	}
+	out := make([]json.RawMessage, 0, len(s.relayed))
+	for _, a := range s.relayed {
+		if a.checkstack != nil {
+			out = append(out, a.checkstack)
+		}
 	}
 	return out
 }

@@ -18,6 +18,8 @@ package fleet
 
 import (
 	"encoding/json"
+	"slices"
+	"strconv"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -31,6 +33,9 @@ import (
 const (
 	ResultRejected  = "rejected"  // for an assignment not relayed to the satellite
 	ResultDuplicate = "duplicate" // not newer than the last result taken: resent by the agent
+	// ResultSuperseded is a Checkstack satellite's result for an earlier revision of an
+	// assignment (its configId names the revision): it ran the spec before an edit.
+	ResultSuperseded = "superseded"
 )
 
 // Handle names one authenticated session of a satellite to the fleet. The zero Handle names
@@ -77,9 +82,10 @@ func (f *Fleet) Verify(clientID, token string) bool {
 }
 
 // Authenticate checks the credentials and makes conn the satellite's session, replacing (and
-// closing) an older one. It returns the session's handle and the assignments to send in
+// closing) an older one. caps are the capabilities the agent advertised, which pick the
+// dialect of its assignments. It returns the session's handle and the assignments to send in
 // authenticated; ok is false for invalid credentials.
-func (f *Fleet) Authenticate(clientID, token string, conn Conn) (h Handle, assignments []json.RawMessage, ok bool) {
+func (f *Fleet) Authenticate(clientID, token string, caps []string, conn Conn) (h Handle, assignments []json.RawMessage, ok bool) {
 	var fx effects
 	defer f.run(&fx)
 	f.mu.Lock()
@@ -96,6 +102,7 @@ func (f *Fleet) Authenticate(clientID, token string, conn Conn) (h Handle, assig
 	sat.conn, sat.session = conn, f.lastSession
 	sat.facts = liveness.Facts{Connected: true, ConnectedSince: now, LastHeartbeat: now}
 	sat.hasFacts = true
+	f.setAgentLocked(sat, caps, &fx)
 	// The gauge is set under the lock, so that a session's end cannot overtake its start.
 	f.metrics.setConnected(sat, true)
 	fx.wakeSat = append(fx.wakeSat, sat.key)
@@ -107,8 +114,9 @@ func (f *Fleet) currentLocked(h Handle) bool {
 	return h.sat != nil && h.sat.conn != nil && h.sat.session == h.id && f.satellites[h.sat.uid] == h.sat
 }
 
-// Heartbeat records a heartbeat of the session, by the manager's clock.
-func (f *Fleet) Heartbeat(h Handle, version string) {
+// Heartbeat records a heartbeat of the session, by the manager's clock. caps, when not nil,
+// are the capabilities the agent advertises again; a change of dialect pushes the list anew.
+func (f *Fleet) Heartbeat(h Handle, version string, caps []string) {
 	var fx effects
 	defer f.run(&fx)
 	f.mu.Lock()
@@ -121,16 +129,63 @@ func (f *Fleet) Heartbeat(h Handle, version string) {
 		h.sat.facts.Version = version
 		fx.wakeSat = append(fx.wakeSat, h.sat.key)
 	}
+	if caps != nil && !slices.Equal(caps, h.sat.agent.Capabilities) {
+		if f.setAgentLocked(h.sat, caps, &fx) && h.sat.conn != nil {
+			fx.pushes = append(fx.pushes, h.sat.conn)
+		}
+		fx.wakeSat = append(fx.wakeSat, h.sat.key)
+	}
 }
 
-// Disconnected records the end of a session; clean is true when a close frame ended it.
-func (f *Fleet) Disconnected(h Handle, clean bool) {
+// setAgentLocked records what the satellite's agent advertised, and reports whether its
+// dialect changed; then the assignments it cannot carry (or now can) change their Ready
+// condition, so their reconcilers are woken.
+func (f *Fleet) setAgentLocked(sat *satellite, caps []string, fx *effects) bool {
+	before := sat.agent.dialect()
+	sat.agent = AgentInfo{Dialect: protocol.DialectOf(caps), Capabilities: slices.Clone(caps)}
+	if sat.agent.Dialect == before {
+		return false
+	}
+	for _, a := range sat.relayed {
+		if a.checkstack == nil {
+			fx.wakeHCA = append(fx.wakeHCA, a.Key)
+		}
+	}
+	return true
+}
+
+// Disconnected records the end of a session; clean is true when a close frame ended it, code
+// and reason are the manager's close (code 0 when the peer or the network ended it). The same
+// close RepeatedCloseThreshold times in a row is reported: counted in
+// satellite_repeated_closes_total, and handed once to the SatelliteReconciler for an Event.
+func (f *Fleet) Disconnected(h Handle, clean bool, code int, reason string) {
 	var fx effects
 	defer f.run(&fx)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if h.sat == nil || f.satellites[h.sat.uid] != h.sat {
+		return // deleted meanwhile
+	}
 	if f.currentLocked(h) {
 		f.detachLocked(h.sat, clean, &fx)
+	}
+	st := &h.sat.closes
+	switch code {
+	case 0:
+		*st = closeStreak{}
+	case st.code:
+		st.count++
+		st.reason = reason
+	default:
+		*st = closeStreak{code: code, reason: reason, count: 1}
+	}
+	if st.count == RepeatedCloseThreshold {
+		st.due = true
+		key, label := h.sat.key, strconv.Itoa(code)
+		fx.metrics = append(fx.metrics, func() {
+			f.metrics.repeatedCloses.WithLabelValues(key.Namespace, key.Name, label).Inc()
+		})
+		fx.wakeSat = append(fx.wakeSat, h.sat.key)
 	}
 }
 
@@ -194,9 +249,20 @@ func (f *Fleet) Ingest(h Handle, r *protocol.Result) string {
 		return ResultRejected
 	}
 	sat := h.sat
-	a, relayed := sat.relays(r.ConfigID)
-	if !relayed {
+	checkstack := sat.agent.dialect() == protocol.DialectCheckstack
+	configID, rev := r.ConfigID, ""
+	if checkstack {
+		configID, rev = protocol.SplitRevision(r.ConfigID)
+	}
+	a, relayed := sat.relays(configID)
+	if !relayed || (checkstack && (a.checkstack == nil || rev == "")) {
 		return ResultRejected
+	}
+	if checkstack && rev != a.checkstackRev {
+		return ResultSuperseded
+	}
+	if checkstack && a.check != nil {
+		r = judged(r, protocol.JudgeCheckstack(a.check, r))
 	}
 	prev, seen := a.views[sat]
 	if seen && !prev.Persisted && !prev.LastRunAt.IsZero() && !r.ExecutedAt.After(prev.LastRunAt) {
@@ -219,4 +285,17 @@ func (f *Fleet) Ingest(h Handle, r *protocol.Result) string {
 		f.metrics.checkLatency.WithLabelValues(lv...).Observe(latency)
 	})
 	return string(r.Status)
+}
+
+// judged returns a copy of r with the manager's judgement of it; the metadata, which can hold a
+// response body, is not kept.
+func judged(r *protocol.Result, j protocol.Judgement) *protocol.Result {
+	out := *r
+	out.Status = j.Status
+	d := protocol.ResultDetail{Status: j.Status, Message: j.Message}
+	if r.Result != nil {
+		d.LatencyMs = r.Result.LatencyMs
+	}
+	out.Result = &d
+	return &out
 }

@@ -46,8 +46,17 @@ type Options struct {
 	PongWait time.Duration
 	// WriteWait bounds every write.
 	WriteWait time.Duration
-	// ReadLimit is the largest frame accepted, in bytes.
+	// ReadLimit is the largest frame accepted from an authenticated satellite, in bytes. It is
+	// large enough for a Checkstack result that carries a response body; a larger frame closes
+	// the session with 1009, logged with its size and type.
 	ReadLimit int64
+	// PreAuthReadLimit is the largest frame accepted before authentication: a connection that
+	// has proved nothing is not given room for a result.
+	PreAuthReadLimit int64
+	// ByteRate and ByteBurst budget the bytes a satellite may send, in bytes a second; the
+	// burst must hold one ReadLimit frame. Default 2 MiB a second, bursts of 4 MiB.
+	ByteRate  rate.Limit
+	ByteBurst int
 	// SendQueue is how many frames may wait for a slow satellite before it is disconnected.
 	SendQueue int
 	// MessageRate and MessageBurst limit the frames a satellite may send. The default, 200 frames
@@ -75,8 +84,15 @@ func (o *Options) defaults() {
 	def(&o.PongWait, 2*o.HeartbeatInterval+10*time.Second)
 	def(&o.WriteWait, 10*time.Second)
 	if o.ReadLimit <= 0 {
-		o.ReadLimit = 64 << 10
+		o.ReadLimit = 1 << 20
 	}
+	if o.PreAuthReadLimit <= 0 {
+		o.PreAuthReadLimit = 64 << 10
+	}
+	if o.ByteRate <= 0 {
+		o.ByteRate, o.ByteBurst = 2<<20, 4<<20
+	}
+	o.ByteBurst = max(o.ByteBurst, int(o.ReadLimit))
 	if o.SendQueue <= 0 {
 		o.SendQueue = 64
 	}
@@ -94,12 +110,13 @@ type Fleet interface {
 	// Verify reports whether credentials would authenticate, without changing anything.
 	Verify(clientID, token string) bool
 	// Authenticate makes conn the satellite's session and returns the assignments to send,
-	// encoded.
-	Authenticate(clientID, token string, conn fleet.Conn) (fleet.Handle, []json.RawMessage, bool)
-	// Heartbeat records a heartbeat of the session.
-	Heartbeat(h fleet.Handle, version string)
-	// Disconnected records the end of the session.
-	Disconnected(h fleet.Handle, clean bool)
+	// encoded in the dialect that caps (the capabilities the agent advertised) pick.
+	Authenticate(clientID, token string, caps []string, conn fleet.Conn) (fleet.Handle, []json.RawMessage, bool)
+	// Heartbeat records a heartbeat of the session, and the capabilities it advertises again.
+	Heartbeat(h fleet.Handle, version string, caps []string)
+	// Disconnected records the end of the session, and the manager's close code and reason (0
+	// when the peer or the network ended it).
+	Disconnected(h fleet.Handle, clean bool, code int, reason string)
 	// Config returns the session's current assignments, encoded, for a config_updated frame.
 	Config(h fleet.Handle) ([]json.RawMessage, bool)
 	// Ingest takes a result and returns its satellite_results_total status.

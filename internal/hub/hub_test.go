@@ -320,15 +320,21 @@ var _ = Describe("Hub", func() {
 			code, _ := c.closed(5 * time.Second)
 			return code
 		}, websocket.ClosePolicyViolation),
-		Entry("an oversized frame", func(s *satellite) int {
+		Entry("a frame over 1 MiB", func(s *satellite) int {
 			c, _ := connect(s)
-			c.sendRaw([]byte(`{"type":"heartbeat","version":"` + strings.Repeat("x", 65<<10) + `"}`))
+			c.sendRaw([]byte(`{"type":"heartbeat","version":"` + strings.Repeat("x", 1<<20) + `"}`))
 			code, _ := c.closed(5 * time.Second)
 			return code
 		}, websocket.CloseMessageTooBig),
-		Entry("an unknown message type", func(s *satellite) int {
-			c, _ := connect(s)
-			c.sendRaw([]byte(`{"type":"launch_missiles"}`))
+		Entry("a first frame over 64 KiB", func(s *satellite) int {
+			c := dial(nil)
+			c.sendRaw([]byte(`{"type":"authenticate","clientId":"` + s.ClientID + `","token":"` + strings.Repeat("x", 65<<10) + `"}`))
+			code, _ := c.closed(5 * time.Second)
+			return code
+		}, websocket.CloseMessageTooBig),
+		Entry("an unknown message type before authentication", func(*satellite) int {
+			c := dial(nil)
+			c.sendRaw([]byte(`{"type":"telemetry_batch","batchId":"1","kind":"logs","payload":{}}`))
 			code, _ := c.closed(5 * time.Second)
 			return code
 		}, websocket.ClosePolicyViolation),

@@ -21,6 +21,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
 // metricsSet holds the endpoint's Prometheus collectors, served on the manager's /metrics; the
@@ -28,6 +30,23 @@ import (
 type metricsSet struct {
 	results *prometheus.CounterVec
 	refused *prometheus.CounterVec
+	ignored *prometheus.CounterVec
+}
+
+// knownIgnored are the frame types of Checkstack's satellite protocol that this manager does not
+// serve; they label satellite_frames_ignored_total by name, any other type as "other", so that a
+// client cannot grow the metric's series.
+var knownIgnored = map[protocol.Type]bool{
+	"request_config_secrets": true, "request_run_secrets": true, "telemetry_batch": true,
+	"capability_status": true, "capability_secret_request": true, "script_package_sync_state": true,
+	"request_script_package_manifest": true, "request_script_package_blob": true,
+}
+
+func ignoredLabel(t protocol.Type) string {
+	if knownIgnored[t] {
+		return string(t)
+	}
+	return "other"
 }
 
 // hubMetrics registers the collectors once per process, on controller-runtime's registry that the
@@ -42,7 +61,11 @@ var hubMetrics = sync.OnceValue(func() *metricsSet {
 			Name: "satellite_handshakes_refused_total",
 			Help: "Upgrades refused before they cost a session, by reason: source (one address's share is used up), global (the manager's ceiling), credentials (a bearer token that authenticates nobody).",
 		}, []string{"reason"}),
+		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "satellite_frames_ignored_total",
+			Help: "Frames of types this manager does not know, from authenticated satellites, ignored, by type (Checkstack's newer types by name, any other as \"other\").",
+		}, []string{"type"}),
 	}
-	metrics.Registry.MustRegister(m.results, m.refused)
+	metrics.Registry.MustRegister(m.results, m.refused, m.ignored)
 	return m
 })

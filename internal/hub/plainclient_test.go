@@ -58,7 +58,9 @@ var _ = Describe("A client written from the protocol description alone", func() 
 			return frame
 		}
 
-		send(map[string]any{"type": "authenticate", "clientId": sat.ClientID, "token": sat.Token})
+		// It runs our CheckConfig, so it advertises that, as docs/protocol.md says.
+		send(map[string]any{"type": "authenticate", "clientId": sat.ClientID, "token": sat.Token,
+			"capabilities": []string{"satellite-operator.checkconfig.v1"}})
 		auth := receive()
 		Expect(auth).To(HaveKeyWithValue("type", "authenticated"))
 		Expect(auth).To(HaveKeyWithValue("satelliteId", sat.ClientID))

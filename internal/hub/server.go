@@ -205,7 +205,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		release()
 		return // the upgrader answered the client already
 	}
-	conn.SetReadLimit(h.opts.ReadLimit)
+	conn.SetReadLimit(h.opts.PreAuthReadLimit)
 	s := &session{
 		hub:         h,
 		conn:        conn,
@@ -214,6 +214,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		done:        make(chan struct{}),
 		finished:    make(chan struct{}),
 		limiter:     rate.NewLimiter(h.opts.MessageRate, h.opts.MessageBurst),
+		bytes:       rate.NewLimiter(h.opts.ByteRate, h.opts.ByteBurst),
 		log:         h.log.WithValues("remote", r.RemoteAddr),
 		release:     release,
 	}

@@ -17,9 +17,13 @@ limitations under the License.
 package hub
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +52,7 @@ type session struct {
 	conn     *websocket.Conn
 	send     chan []byte
 	limiter  *rate.Limiter
+	bytes    *rate.Limiter // the byte budget
 	log      logr.Logger
 	done     chan struct{} // closed when the session is to end
 	finished chan struct{} // closed when the reader has ended
@@ -134,22 +139,45 @@ func (s *session) run(ctx context.Context, clientID, bearer string) {
 	extend := func() error { return s.conn.SetReadDeadline(time.Now().Add(opts.PongWait)) }
 	_ = extend()
 	s.conn.SetPongHandler(func(string) error { return extend() })
+	// Gorilla's own limit only bounds what a frame over ours costs to measure; ours is checked
+	// by readFrame, which can say how large the frame was and of which type.
+	s.conn.SetReadLimit(opts.ReadLimit * drainFactor)
 	for {
-		kind, data, err := s.conn.ReadMessage()
+		kind, data, err := s.readFrame(opts.ReadLimit)
+		var big *tooLargeError
+		if errors.As(err, &big) {
+			s.log.Info("Closing session: frame over the limit", "size", big.size, "limit", opts.ReadLimit, "type", big.frameType)
+			s.Close(websocket.CloseMessageTooBig, big.Error(), nil)
+			return
+		}
 		if err != nil {
 			readErr = err
 			return
 		}
 		_ = extend()
 		if !s.limiter.Allow() {
+			s.log.Info("Closing session: message rate limit exceeded")
 			s.Close(websocket.ClosePolicyViolation, "message rate limit exceeded", nil)
 			return
 		}
+		if !s.bytes.AllowN(time.Now(), len(data)) {
+			s.log.Info("Closing session: byte rate limit exceeded", "size", len(data))
+			s.Close(websocket.ClosePolicyViolation, "byte rate limit exceeded", nil)
+			return
+		}
 		if kind != websocket.TextMessage {
+			s.log.Info("Closing session: binary frame")
 			s.Close(websocket.CloseUnsupportedData, "only JSON text frames are accepted", nil)
 			return
 		}
 		msg, err := protocol.DecodeFromSatellite(data)
+		if t, unknown := protocol.UnknownType(data, err); unknown {
+			// Checkstack's protocol grows frame types (telemetry, secrets on demand) that its
+			// core logs and ignores; closing would make its agent reconnect in a loop.
+			s.hub.metrics.ignored.WithLabelValues(ignoredLabel(t)).Inc()
+			s.log.V(1).Info("Ignoring a frame of an unknown type", "type", ignoredLabel(t))
+			continue
+		}
 		if err != nil {
 			s.log.Info("Closing session: bad frame", "error", err.Error())
 			s.Close(websocket.ClosePolicyViolation, err.Error(), nil)
@@ -157,7 +185,7 @@ func (s *session) run(ctx context.Context, clientID, bearer string) {
 		}
 		switch m := msg.(type) {
 		case *protocol.Heartbeat:
-			s.hub.fleet.Heartbeat(s.handle, m.Version)
+			s.hub.fleet.Heartbeat(s.handle, m.Version, m.Capabilities)
 		case *protocol.Result:
 			status := s.hub.fleet.Ingest(s.handle, m)
 			s.hub.metrics.results.WithLabelValues(status).Inc()
@@ -168,16 +196,68 @@ func (s *session) run(ctx context.Context, clientID, bearer string) {
 		case *protocol.StrategyError:
 			s.log.Info("Satellite cannot run a check type", "strategy", m.StrategyID, "message", m.Message)
 		case *protocol.Authenticate:
+			s.log.Info("Closing session: a second authenticate")
 			s.Close(websocket.ClosePolicyViolation, "already authenticated", nil)
 			return
 		}
 	}
 }
 
+// drainFactor times the read limit is how much of a frame over the limit is read (and thrown
+// away) to measure it before gorilla gives up on it.
+const drainFactor = 4
+
+// tooLargeError is a frame over the read limit.
+type tooLargeError struct {
+	size      int64 // bytes read of it; at least this large when capped
+	capped    bool
+	frameType string
+}
+
+func (e *tooLargeError) Error() string {
+	at := ""
+	if e.capped {
+		at = "at least "
+	}
+	return fmt.Sprintf("frame of %s%d bytes is over the limit", at, e.size)
+}
+
+// readFrame reads one frame of at most limit bytes. A larger one is read on, into nothing, up to
+// gorilla's limit, so that its size and type can be logged: a poison message must say what it is.
+func (s *session) readFrame(limit int64) (int, []byte, error) {
+	kind, r, err := s.conn.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if n <= limit {
+		return kind, buf.Bytes(), nil
+	}
+	rest, err := io.Copy(io.Discard, r)
+	return kind, nil, &tooLargeError{size: n + rest, capped: err != nil, frameType: sniffType(buf.Bytes())}
+}
+
+// typePattern finds a frame's "type" near its start, for the log of a frame too large to decode.
+var typePattern = regexp.MustCompile(`"type"\s*:\s*"([A-Za-z0-9_.-]{1,64})"`)
+
+func sniffType(frame []byte) string {
+	if m := typePattern.FindSubmatch(frame[:min(len(frame), 4096)]); m != nil {
+		return string(m[1])
+	}
+	return "unknown"
+}
+
 // authenticate takes the credentials from the upgrade or from the first frame, within the
 // pre-auth timeout, and answers authenticated or auth_failed.
 func (s *session) authenticate(clientID, bearer string) bool {
 	token := bearer
+	// A bearer client advertises its capabilities in its heartbeats; until the first, it is
+	// taken for a Checkstack satellite, as any client that advertises nothing.
+	var caps []string
 	if bearer == "" {
 		_ = s.conn.SetReadDeadline(time.Now().Add(s.hub.opts.PreAuthTimeout))
 		kind, data, err := s.conn.ReadMessage()
@@ -186,8 +266,12 @@ func (s *session) authenticate(clientID, bearer string) bool {
 		case errors.As(err, &ne) && ne.Timeout():
 			s.Close(protocol.CloseAuthTimeout, "no authentication within the timeout", nil)
 			return false
+		case errors.Is(err, websocket.ErrReadLimit):
+			// Gorilla answered with 1009 already.
+			s.log.Info("Closing connection: first frame over the limit", "limit", s.hub.opts.PreAuthReadLimit)
+			return false
 		case err != nil:
-			return false // gorilla answered a too-big frame with 1009 already
+			return false
 		case kind != websocket.TextMessage:
 			// As after authentication, and before decoding: a binary frame is no authenticate.
 			const reason = "only JSON text frames are accepted"
@@ -196,6 +280,7 @@ func (s *session) authenticate(clientID, bearer string) bool {
 		}
 		msg, err := protocol.DecodeFromSatellite(data)
 		if err != nil {
+			// An unknown type fails authentication too: only authenticate may come first.
 			s.Close(websocket.ClosePolicyViolation, err.Error(), &protocol.AuthFailed{Reason: err.Error()})
 			return false
 		}
@@ -205,9 +290,9 @@ func (s *session) authenticate(clientID, bearer string) bool {
 			s.Close(websocket.ClosePolicyViolation, reason, &protocol.AuthFailed{Reason: reason})
 			return false
 		}
-		clientID, token = auth.ClientID, auth.Token
+		clientID, token, caps = auth.ClientID, auth.Token, auth.Capabilities
 	}
-	handle, assignments, ok := s.hub.fleet.Authenticate(clientID, token, s)
+	handle, assignments, ok := s.hub.fleet.Authenticate(clientID, token, caps, s)
 	if !ok {
 		// The client ID is the Satellite's UID, not a secret; the token is never logged.
 		s.log.Info("Authentication failed", "clientId", clientID)
@@ -234,14 +319,28 @@ func (s *session) authenticate(clientID, bearer string) bool {
 	return true
 }
 
-// finish records the end of the session.
+// finish records the end of the session, and logs it with its reason and code: the manager's
+// close, or the peer's, or what broke the connection.
 func (s *session) finish(readErr error) {
 	s.Close(0, "", nil)
 	s.release()
 	clean := s.closeCode != 0 || websocket.IsCloseError(readErr, websocket.CloseNormalClosure, websocket.CloseGoingAway)
+	by, code, reason := "manager", s.closeCode, s.closeText
+	if code == 0 {
+		by, code, reason = "network", 0, "connection lost"
+		var ce *websocket.CloseError
+		switch {
+		case errors.As(readErr, &ce):
+			by, code, reason = "satellite", ce.Code, ce.Text
+		case readErr != nil:
+			reason = readErr.Error()
+		}
+	}
 	if s.authed.Load() {
-		s.hub.fleet.Disconnected(s.handle, clean)
-		s.log.Info("Satellite disconnected", "clean", clean, "code", s.closeCode)
+		s.hub.fleet.Disconnected(s.handle, clean, s.closeCode, s.closeText)
+		s.log.Info("Satellite disconnected", "clean", clean, "closedBy", by, "code", code, "reason", reason)
+	} else {
+		s.log.Info("Connection closed before authentication", "closedBy", by, "code", code, "reason", reason)
 	}
 	s.hub.ended(s)
 	close(s.finished)

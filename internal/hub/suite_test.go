@@ -159,11 +159,12 @@ func (c *conn) readPump() {
 	}
 }
 
-// connect dials and authenticates with the first frame, and returns the authenticated frame.
+// connect dials and authenticates with the first frame, advertising our agent's capability, and
+// returns the authenticated frame.
 func connect(s *satellite) (*conn, *protocol.Authenticated) {
 	GinkgoHelper()
 	c := dial(nil)
-	c.send(&protocol.Authenticate{ClientID: s.ClientID, Token: s.Token})
+	c.send(&protocol.Authenticate{ClientID: s.ClientID, Token: s.Token, Capabilities: []string{protocol.CapabilityCheckConfig}})
 	auth, ok := c.next().(*protocol.Authenticated)
 	Expect(ok).To(BeTrue(), "the first frame after authenticate is authenticated")
 	return c, auth

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
@@ -99,7 +100,27 @@ func decode(data []byte, from, other sender) (Message, error) {
 		return nil, &DecodeError{Field: "type", Reason: "message type " + quoteType(envelope.Type) +
 			" is sent by " + other.name + ", not by " + from.name}
 	}
-	return nil, &DecodeError{Field: "type", Reason: "unknown message type " + quoteType(envelope.Type)}
+	return nil, &DecodeError{Field: "type", Reason: unknownTypeReason + quoteType(envelope.Type)}
+}
+
+const unknownTypeReason = "unknown message type "
+
+// UnknownType returns the type of data, a frame that err (from DecodeFromSatellite or
+// DecodeFromManager) refused only because no side of the protocol sends that type, and whether
+// it was so. An authenticated satellite's frame of a type added to Checkstack's protocol after
+// ours is ignored instead of ending the session.
+func UnknownType(data []byte, err error) (Type, bool) {
+	var de *DecodeError
+	if !errors.As(err, &de) || de.Field != "type" || !strings.HasPrefix(de.Reason, unknownTypeReason) {
+		return "", false
+	}
+	var envelope struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(data, &envelope) != nil {
+		return "", false
+	}
+	return Type(envelope.Type), true
 }
 
 // decodeFrame unmarshals the frame data of type t into wire, a pointer to the type's wire struct,
@@ -120,26 +141,30 @@ func decodeFrame(t Type, data []byte, wire any, build func(f *fields) Message) (
 
 func decodeAuthenticate(data []byte) (Message, error) {
 	var w struct {
-		ClientID *string `json:"clientId"`
-		Token    *string `json:"token"`
+		ClientID     *string           `json:"clientId"`
+		Token        *string           `json:"token"`
+		Capabilities []json.RawMessage `json:"capabilities"`
 	}
 	return decodeFrame(TypeAuthenticate, data, &w, func(f *fields) Message {
 		return &Authenticate{
-			ClientID: f.text("clientId", w.ClientID, MaxClientIDBytes),
-			Token:    f.text("token", w.Token, MaxTokenBytes),
+			ClientID:     f.text("clientId", w.ClientID, MaxClientIDBytes),
+			Token:        f.text("token", w.Token, MaxTokenBytes),
+			Capabilities: f.capabilities(w.Capabilities),
 		}
 	})
 }
 
 func decodeHeartbeat(data []byte) (Message, error) {
 	var w struct {
-		Version       *string  `json:"version"`
-		UptimeSeconds *float64 `json:"uptimeSeconds"`
+		Version       *string           `json:"version"`
+		UptimeSeconds *float64          `json:"uptimeSeconds"`
+		Capabilities  []json.RawMessage `json:"capabilities"`
 	}
 	return decodeFrame(TypeHeartbeat, data, &w, func(f *fields) Message {
 		return &Heartbeat{
 			Version:       f.text("version", w.Version, MaxVersionBytes),
 			UptimeSeconds: f.nonNegative("uptimeSeconds", w.UptimeSeconds),
+			Capabilities:  f.capabilities(w.Capabilities),
 		}
 	})
 }
@@ -267,6 +292,23 @@ func decodeResultAck(data []byte) (Message, error) {
 	})
 }
 
+// capabilities decodes the optional capabilities of an authenticate or heartbeat frame; nil
+// when absent.
+func (f *fields) capabilities(list []json.RawMessage) []string {
+	if list == nil || !f.list("capabilities", list, MaxCapabilities) {
+		return nil
+	}
+	caps := make([]string, len(list))
+	for i, raw := range list {
+		field := "capabilities[" + strconv.Itoa(i) + "]"
+		if err := json.Unmarshal(raw, &caps[i]); err != nil {
+			f.failIn(field, problem(err))
+		}
+		caps[i] = f.bounded(field, caps[i], MaxIDBytes)
+	}
+	return caps
+}
+
 // assignments decodes the assignments of an authenticated or config_updated frame.
 func (f *fields) assignments(list []json.RawMessage) []Assignment {
 	if !f.list("assignments", list, MaxAssignments) {
@@ -290,6 +332,7 @@ func decodeAssignment(raw json.RawMessage, a *Assignment) *DecodeError {
 		SystemID        *string         `json:"systemId"`
 		StrategyID      *string         `json:"strategyId"`
 		Config          json.RawMessage `json:"config"`
+		Collectors      []Collector     `json:"collectors"`
 		IntervalSeconds *int            `json:"intervalSeconds"`
 	}
 	if err := json.Unmarshal(raw, &w); err != nil {
@@ -301,6 +344,7 @@ func decodeAssignment(raw json.RawMessage, a *Assignment) *DecodeError {
 		SystemID:        given(&f, "systemId", w.SystemID),
 		StrategyID:      given(&f, "strategyId", w.StrategyID),
 		Config:          w.Config,
+		Collectors:      w.Collectors,
 		IntervalSeconds: given(&f, "intervalSeconds", w.IntervalSeconds),
 	}
 	a.check(&f)

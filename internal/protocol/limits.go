@@ -40,6 +40,8 @@ const (
 	MaxAssignments = 10000
 	// MaxMetadataKeys bounds the keys of result.result.metadata.
 	MaxMetadataKeys = 64
+	// MaxCapabilities bounds the capabilities of one authenticate or heartbeat.
+	MaxCapabilities = 64
 	// MaxIntervalSeconds bounds intervalSeconds and heartbeatIntervalSeconds (about 68 years).
 	// The API puts no ceiling on a check's interval, so neither does the wire in practice; the
 	// bound only keeps seconds*time.Second from overflowing, which would hand the agent a

@@ -51,6 +51,11 @@ const (
 	TypeResultAck     Type = "result_ack" // ours
 )
 
+// CapabilityCheckConfig is what our agent advertises in authenticate and heartbeat: it runs
+// the CheckConfig of this manager. A satellite that does not advertise it is taken for a
+// Checkstack satellite and gets Checkstack's strategies and collectors.
+const CapabilityCheckConfig = "satellite-operator.checkconfig.v1"
+
 // WebSocket close codes of the protocol.
 const (
 	CloseAuthFailed  = 4001 // the agent stops retrying until its credentials change
@@ -79,6 +84,9 @@ type Authenticate struct {
 	ClientID string `json:"clientId"`
 	// Token is the plaintext token from the Satellite's token Secret.
 	Token string `json:"token"`
+	// Capabilities are what the agent advertises (Checkstack's optional field); ours carries
+	// CapabilityCheckConfig. At most MaxCapabilities, each at most MaxIDBytes.
+	Capabilities []string `json:"capabilities,omitempty"`
 }
 
 // Heartbeat tells the manager the satellite is alive.
@@ -87,6 +95,9 @@ type Heartbeat struct {
 	Version string `json:"version"`
 	// UptimeSeconds is how long the agent has run, in seconds; not negative.
 	UptimeSeconds float64 `json:"uptimeSeconds"`
+	// Capabilities re-advertises the agent's capabilities, as in Authenticate; nil when the
+	// agent does not send them, which leaves the ones known unchanged.
+	Capabilities []string `json:"capabilities,omitempty"`
 }
 
 // Result is the outcome of one run of an assigned check.
@@ -170,10 +181,24 @@ type Assignment struct {
 	SystemID string `json:"systemId"`
 	// StrategyID is the check type.
 	StrategyID string `json:"strategyId"`
-	// Config holds the check's settings; for our manager it is a CheckConfig.
+	// Config holds the check's settings: for our agent a CheckConfig, for a Checkstack
+	// satellite the strategy's own config.
 	Config json.RawMessage `json:"config"`
+	// Collectors are the collectors a Checkstack strategy runs (the request of an http check,
+	// for example); our agent ignores them and the manager sends none to it.
+	Collectors []Collector `json:"collectors,omitempty"`
 	// IntervalSeconds is how often to run the check, in seconds, 1 to MaxIntervalSeconds.
 	IntervalSeconds int `json:"intervalSeconds"`
+}
+
+// Collector is one collector of a Checkstack assignment.
+type Collector struct {
+	// ID names this collector instance within its assignment; results are keyed by it.
+	ID string `json:"id"`
+	// CollectorID is the collector's registry key, "<pluginId>.<collectorId>".
+	CollectorID string `json:"collectorId"`
+	// Config is the collector's settings.
+	Config map[string]any `json:"config"`
 }
 
 // CheckConfig is the Config of an assignment relayed by our manager: the HealthCheckAssignment's
