@@ -85,8 +85,8 @@ type counters struct {
 	ConfigFrame int64 `json:"configFrames"`
 	Results     int64 `json:"results"`
 	Acks        int64 `json:"acks"`
-	// Closes counts ended sessions by close code (1006 when none arrived).
-	Closes map[int]int64 `json:"closes"`
+	// Ends counts ended sessions by cause (endCause).
+	Ends map[string]int64 `json:"ends"`
 }
 
 // stepResult is one step of the result-ingest ramp.

@@ -32,6 +32,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // options are the benchmark's flags.
@@ -104,6 +107,9 @@ func benchMain() int {
 			o.timeout += 20*time.Minute + time.Duration(n/1000)*10*time.Minute
 		}
 	}
+	// The tool's informers log through controller-runtime; their messages (a watch ending) are
+	// not the benchmark's output.
+	ctrllog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)

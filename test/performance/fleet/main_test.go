@@ -17,11 +17,16 @@ limitations under the License.
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gorilla/websocket"
 
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
@@ -211,6 +216,37 @@ func TestStepPassed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := stepPassed(tc.step); got != tc.want {
 				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// timeoutErr is a net.Error that timed out, as a passed deadline returns.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestEndCause(t *testing.T) {
+	var timeout error = timeoutErr{}
+	broken := errors.New("broken pipe")
+	cases := map[string]struct {
+		read  error
+		write *error
+		want  string
+	}{
+		"close frame":          {read: &websocket.CloseError{Code: 1013}, want: "close 1013"},
+		"read deadline":        {read: fmt.Errorf("read: %w", timeout), want: "client read deadline"},
+		"server went away":     {read: io.ErrUnexpectedEOF, want: "dropped by the server without a close frame"},
+		"reset":                {read: fmt.Errorf("read: %w", syscall.ECONNRESET), want: "dropped by the server without a close frame"},
+		"write deadline first": {read: io.ErrUnexpectedEOF, write: &timeout, want: "client write deadline"},
+		"write failed first":   {read: io.ErrUnexpectedEOF, write: &broken, want: "client write failed"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := endCause(tc.read, tc.write); got != tc.want {
+				t.Errorf("endCause = %q, want %q", got, tc.want)
 			}
 		})
 	}

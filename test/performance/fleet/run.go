@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -174,7 +175,11 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 	for name, pid := range childrenNamed("kube-apiserver", "etcd") {
 		r.limits[name] = openFilesLimit(pid)
 	}
-	w, err := startWatch(ctx, cl, o.namespace)
+	// The watch ends before the control plane stops (defers run last first), so that its
+	// informers do not log the API server going away.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	w, err := startWatch(watchCtx, cl, o.namespace)
 	if err != nil {
 		return nil, err
 	}
@@ -303,8 +308,17 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 
 	var configID string
 	if err := phase(o, r, "push", func() error {
-		var err error
+		before, err := sw.ctl.call(request{Op: opCounters})
+		if err != nil {
+			return err
+		}
 		configID, err = pushPhase(ctx, o, r, cl, sw.ctl)
+		if after, cerr := sw.ctl.call(request{Op: opCounters}); cerr == nil {
+			if lost := endsSince(before.Counters, after.Counters); lost != "" {
+				r.notes = append(r.notes, "sessions that ended during the push phase, by cause: "+lost)
+				fmt.Println(r.notes[len(r.notes)-1])
+			}
+		}
 		return err
 	}); err != nil {
 		return creds, err
@@ -654,8 +668,8 @@ func restartPhase(ctx context.Context, o options, r *report, cl *cluster, w *fle
 	}
 	resp, err := ctl.call(request{Op: opAwaitAuth, Since: killed.UnixNano(), Timeout: Duration(10 * time.Minute)})
 	if resp != nil && resp.Counters != nil {
-		r.notes = append(r.notes, fmt.Sprintf("swarm counters after the restart (cumulative): %d dials, %d answered 503, %d dial errors, session ends by close code %v",
-			resp.Counters.Dials, resp.Counters.Refused, resp.Counters.DialErrors, resp.Counters.Closes))
+		r.notes = append(r.notes, fmt.Sprintf("swarm counters after the restart (cumulative): %d dials, %d answered 503, %d dial errors, session ends by cause %v",
+			resp.Counters.Dials, resp.Counters.Refused, resp.Counters.DialErrors, resp.Counters.Ends))
 		fmt.Println(r.notes[len(r.notes)-1])
 	}
 	if err != nil {
@@ -695,6 +709,18 @@ func restartPhase(ctx context.Context, o options, r *report, cl *cluster, w *fle
 	fmt.Printf("restart: %d SatelliteOffline Events (%d occurrences), %d Online-to-Offline transitions seen, until %s after recovery\n",
 		events, occurrences, w.offlineSince(killed), o.observe)
 	return nil
+}
+
+// endsSince lists the sessions that ended between two counter snapshots, by cause.
+func endsSince(before, after *counters) string {
+	var parts []string
+	for cause, n := range after.Ends {
+		if d := n - before.Ends[cause]; d > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", cause, d))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
 }
 
 // swarmProc is a running swarm and its control channel.

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -72,8 +74,8 @@ type swarm struct {
 
 	dials, refused, dialErrors, auths, authFailed, replaced atomic.Int64
 	heartbeats, configFrames, results, acks, live           atomic.Int64
-	closesMu                                                sync.Mutex
-	closes                                                  map[int]int64
+	endsMu                                                  sync.Mutex
+	ends                                                    map[string]int64
 }
 
 // satClient is one satellite.
@@ -91,11 +93,13 @@ type satClient struct {
 	pending map[string]pendingResult
 	// executed is the last executedAt sent per configId: the manager drops a result that is not
 	// newer than the last one it took for the same (satellite, assignment).
-	executed  map[string]time.Time
-	beatsOff  bool
-	lastBeat  int64
-	seq       int64
-	results   chan string // configIds of results to send
+	executed map[string]time.Time
+	beatsOff bool
+	lastBeat int64
+	seq      int64
+	results  chan string // configIds of results to send
+	// writeErr is the error of a failed write, which closed the connection under the reader.
+	writeErr  atomic.Pointer[error]
 	beatNow   chan struct{}
 	connected bool
 }
@@ -144,7 +148,7 @@ func swarmMain(args []string) int {
 }
 
 func newSwarm(url string, creds []credential, sources int) *swarm {
-	sw := &swarm{url: url, started: time.Now(), changed: make(chan struct{}, 1), closes: map[int]int64{}}
+	sw := &swarm{url: url, started: time.Now(), changed: make(chan struct{}, 1), ends: map[string]int64{}}
 	for i, c := range creds {
 		sw.clients = append(sw.clients, &satClient{
 			sw: sw, idx: i, cred: c,
@@ -275,17 +279,17 @@ func (sw *swarm) notify() {
 }
 
 func (sw *swarm) counters() *counters {
-	sw.closesMu.Lock()
-	closes := make(map[int]int64, len(sw.closes))
-	for k, v := range sw.closes {
-		closes[k] = v
+	sw.endsMu.Lock()
+	ends := make(map[string]int64, len(sw.ends))
+	for k, v := range sw.ends {
+		ends[k] = v
 	}
-	sw.closesMu.Unlock()
+	sw.endsMu.Unlock()
 	return &counters{
 		Clients: len(sw.clients), Live: sw.live.Load(), Dials: sw.dials.Load(), Refused: sw.refused.Load(),
 		DialErrors: sw.dialErrors.Load(), Auths: sw.auths.Load(), AuthFailed: sw.authFailed.Load(),
 		Replaced: sw.replaced.Load(), Heartbeats: sw.heartbeats.Load(), ConfigFrame: sw.configFrames.Load(),
-		Results: sw.results.Load(), Acks: sw.acks.Load(), Closes: closes,
+		Results: sw.results.Load(), Acks: sw.acks.Load(), Ends: ends,
 	}
 }
 
@@ -557,7 +561,9 @@ func (c *satClient) writer(conn *websocket.Conn, interval time.Duration, done <-
 	write := func(frame []byte) bool {
 		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 		if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
-			// The reader notices the closed connection and ends the session.
+			// The reader notices the closed connection and ends the session; the cause is the
+			// writer's.
+			c.writeErr.Store(&err)
 			_ = conn.Close()
 			return false
 		}
@@ -663,14 +669,40 @@ func (c *satClient) ended(err error, upFor time.Duration) sessionEnd {
 	case websocket.CloseGoingAway:
 		end.goingAway = true
 	}
-	c.sw.closesMu.Lock()
-	c.sw.closes[end.code]++
-	c.sw.closesMu.Unlock()
+	why := endCause(err, c.writeErr.Swap(nil))
+	c.sw.endsMu.Lock()
+	c.sw.ends[why]++
+	c.sw.endsMu.Unlock()
 	// Results in flight on a broken session are never acknowledged; they count as lost.
 	c.mu.Lock()
 	clear(c.pending)
 	c.mu.Unlock()
 	return end
+}
+
+// endCause names why a session ended, from the side that ended it: a close code the server
+// sent, a connection the server dropped without one, or the client's own deadline or failed
+// write.
+func endCause(readErr error, writeErr *error) string {
+	if writeErr != nil {
+		var ne net.Error
+		if errors.As(*writeErr, &ne) && ne.Timeout() {
+			return "client write deadline"
+		}
+		return "client write failed"
+	}
+	var ce *websocket.CloseError
+	if errors.As(readErr, &ce) {
+		return "close " + strconv.Itoa(ce.Code)
+	}
+	var ne net.Error
+	if errors.As(readErr, &ne) && ne.Timeout() {
+		return "client read deadline"
+	}
+	if errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) || errors.Is(readErr, syscall.ECONNRESET) {
+		return "dropped by the server without a close frame"
+	}
+	return "other"
 }
 
 // baselineConfigID is what results carry against the baseline, which relays no assignments and
