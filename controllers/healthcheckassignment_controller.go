@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -58,8 +59,41 @@ type AssignmentFleet interface {
 	RemoveAssignment(types.NamespacedName)
 	// Report summarises the satellites' views of the assignment with this UID.
 	Report(uid types.UID, maxListed int) (fleet.Report, bool)
+	// Unknown counts the Satellites whose credentials the fleet does not hold yet.
+	Unknown(uids []types.UID) int
 	// AssignmentEvents wakes the reconciler when results or its satellites change its status.
 	AssignmentEvents() <-chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
+}
+
+// fleetLoadPoll is how often a reconcile that found Satellites the fleet does not hold yet looks
+// again, and fleetLoadWait how long after the reconciler's start it waits for them: a Satellite
+// whose own reconcile keeps failing must not hold every assignment of its namespace back.
+const (
+	fleetLoadPoll = 250 * time.Millisecond
+	fleetLoadWait = 30 * time.Second
+)
+
+// startedAt is when the reconciler first reconciled.
+func (r *HealthCheckAssignmentReconciler) startedAt() time.Time {
+	r.startOnce.Do(func() { r.started = r.Clock.Now() })
+	return r.started
+}
+
+// unknownSatellites counts the Satellites of the namespace, as the cache has them, that the fleet
+// does not hold yet.
+func (r *HealthCheckAssignmentReconciler) unknownSatellites(ctx context.Context, namespace string) (int, error) {
+	list := &v1alpha1.SatelliteList{}
+	// Only the UIDs are read, so the cache's objects need no copies.
+	if err := r.List(ctx, list, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
+		return 0, fmt.Errorf("listing Satellites: %w", err)
+	}
+	uids := make([]types.UID, 0, len(list.Items))
+	for i := range list.Items {
+		if list.Items[i].DeletionTimestamp.IsZero() {
+			uids = append(uids, list.Items[i].UID)
+		}
+	}
+	return r.Fleet.Unknown(uids), nil
 }
 
 // maxListedSatellites and maxListedRegions bound the status, so that it stays far below the API
@@ -82,6 +116,9 @@ type HealthCheckAssignmentReconciler struct {
 	Recorder     events.EventRecorder
 	Clock        clock.PassiveClock
 	Fleet        AssignmentFleet
+
+	startOnce sync.Once
+	started   time.Time
 }
 
 // +kubebuilder:rbac:groups=satellite.checkstack.io,resources=healthcheckassignments,verbs=get;list;watch
@@ -113,6 +150,17 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	ready.LastTransitionTime = metav1.NewTime(r.Clock.Now().Truncate(time.Second))
 	meta.SetStatusCondition(&status.Conditions, ready)
 
+	// A new manager's fleet learns the Satellites from the SatelliteReconciler, which may not
+	// have seen them all yet: a status computed now would count them as not selected and
+	// overwrite the persisted views. Wait for them instead.
+	if r.Clock.Since(r.startedAt()) < fleetLoadWait {
+		if missing, err := r.unknownSatellites(ctx, hca.Namespace); err != nil || missing > 0 {
+			if err == nil {
+				log.V(1).Info("Waiting for the fleet to hold every Satellite of the namespace", "missing", missing)
+			}
+			return ctrl.Result{RequeueAfter: fleetLoadPoll}, err
+		}
+	}
 	report, relayed := r.Fleet.Report(hca.UID, maxListedSatellites)
 	notRelayable := notRelayableCondition(ready, report, hca.Generation)
 	// Announced when the reason or the satellites change, after the write: a reconcile that

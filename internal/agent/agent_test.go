@@ -110,10 +110,13 @@ var _ = Describe("Agent", func() {
 		connectedSince := getSatellite(ctx, sat).Status.ConnectedSince
 
 		By("changing the URL and the interval")
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
-		hca.Spec.Check.HTTP.URL = after.URL
-		hca.Spec.Check.Interval = &metav1.Duration{Duration: 6 * time.Second}
-		Expect(k8sClient.Update(ctx, hca)).To(Succeed())
+		// The manager writes the status meanwhile: a stale read is read again, as kubectl edit does.
+		Eventually(func() error {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
+			hca.Spec.Check.HTTP.URL = after.URL
+			hca.Spec.Check.Interval = &metav1.Duration{Duration: 6 * time.Second}
+			return k8sClient.Update(ctx, hca)
+		}).Should(Succeed())
 		// The restarted check starts at a random phase within its 6s interval.
 		Eventually(func() int64 { return after.requests.Load() }).Should(BeNumerically(">=", 1))
 		stale := before.requests.Load()

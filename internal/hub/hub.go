@@ -57,6 +57,10 @@ type Options struct {
 	// burst must hold one ReadLimit frame. Default 2 MiB a second, bursts of 4 MiB.
 	ByteRate  rate.Limit
 	ByteBurst int
+	// ConfigInterval is the least time between two config_updated frames to one satellite: a
+	// change after a quiet spell goes out at once, a burst of changes within it as one frame.
+	// Default 1 s.
+	ConfigInterval time.Duration
 	// SendQueue is how many frames may wait for a slow satellite before it is disconnected.
 	SendQueue int
 	// MessageRate and MessageBurst limit the frames a satellite may send. The default, 200 frames
@@ -83,6 +87,7 @@ func (o *Options) defaults() {
 	def(&o.PreAuthTimeout, 10*time.Second)
 	def(&o.PongWait, 2*o.HeartbeatInterval+10*time.Second)
 	def(&o.WriteWait, 10*time.Second)
+	def(&o.ConfigInterval, time.Second)
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 1 << 20
 	}

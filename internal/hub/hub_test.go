@@ -121,9 +121,12 @@ var _ = Describe("Hub", func() {
 		Eventually(func() int32 { return getSatellite(ctx, a).Status.Assignments }).Should(BeEquivalentTo(1))
 
 		By("updating it")
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
-		hca.Spec.Check.Interval = &metav1.Duration{Duration: 15 * time.Second}
-		Expect(k8sClient.Update(ctx, hca)).To(Succeed())
+		// The manager writes the status meanwhile: a stale read is read again, as kubectl edit does.
+		Eventually(func() error {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
+			hca.Spec.Check.Interval = &metav1.Duration{Duration: 15 * time.Second}
+			return k8sClient.Update(ctx, hca)
+		}).Should(Succeed())
 		upd = ca.next().(*protocol.ConfigUpdated)
 		Expect(upd.Assignments).To(HaveLen(1))
 		Expect(upd.Assignments[0].IntervalSeconds).To(Equal(15))

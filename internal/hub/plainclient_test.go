@@ -75,9 +75,12 @@ var _ = Describe("A client written from the protocol description alone", func() 
 		Eventually(func() string { return getSatellite(ctx, sat).Status.Version }).Should(Equal("checkstack-0.2.0"))
 
 		By("a change arrives without reconnecting")
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
-		hca.Spec.Check.Interval = &metav1.Duration{Duration: 20 * time.Second}
-		Expect(k8sClient.Update(ctx, hca)).To(Succeed())
+		// The manager writes the status meanwhile: a stale read is read again, as kubectl edit does.
+		Eventually(func() error {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
+			hca.Spec.Check.Interval = &metav1.Duration{Duration: 20 * time.Second}
+			return k8sClient.Update(ctx, hca)
+		}).Should(Succeed())
 		change := receive()
 		Expect(change).To(HaveKeyWithValue("type", "config_updated"))
 		Expect(change["assignments"]).To(ConsistOf(HaveKeyWithValue("intervalSeconds", BeEquivalentTo(20))))

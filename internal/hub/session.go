@@ -374,6 +374,30 @@ func (s *session) writePump() {
 		_ = s.conn.SetWriteDeadline(time.Now().Add(opts.WriteWait))
 		return s.conn.WriteMessage(kind, data)
 	}
+	// A change goes out at once, but a burst of them (a kubectl apply of hundreds of
+	// assignments, each a full list) goes out at most once per ConfigInterval: hold is the
+	// timer of a push waiting for it, and the list it sends is the latest.
+	var lastConfig time.Time
+	var hold <-chan time.Time
+	writeConfig := func() bool {
+		if !s.configDirty.Swap(false) {
+			return true
+		}
+		// Frames queued before the push (authenticated first of all) go out before it.
+		if !s.drainQueue(write) {
+			return false
+		}
+		list, ok := s.hub.fleet.Config(s.handle)
+		if !ok {
+			return true // replaced or ended; its close is on the way
+		}
+		lastConfig = time.Now()
+		if err := write(websocket.TextMessage, protocol.ConfigUpdatedFrame(list)); err != nil {
+			s.Close(0, "", nil)
+			return false
+		}
+		return true
+	}
 	for {
 		select {
 		case data := <-s.send:
@@ -382,19 +406,19 @@ func (s *session) writePump() {
 				return
 			}
 		case <-s.configReady:
-			if !s.authed.Load() || !s.configDirty.Swap(false) {
+			if !s.authed.Load() || hold != nil {
+				continue // not yet, or the held push takes this change along
+			}
+			if wait := opts.ConfigInterval - time.Since(lastConfig); !lastConfig.IsZero() && wait > 0 {
+				hold = time.After(wait)
 				continue
 			}
-			// Frames queued before the push (authenticated first of all) go out before it.
-			if !s.drainQueue(write) {
+			if !writeConfig() {
 				return
 			}
-			list, ok := s.hub.fleet.Config(s.handle)
-			if !ok {
-				continue // replaced or ended; its close is on the way
-			}
-			if err := write(websocket.TextMessage, protocol.ConfigUpdatedFrame(list)); err != nil {
-				s.Close(0, "", nil)
+		case <-hold:
+			hold = nil
+			if !writeConfig() {
 				return
 			}
 		case <-ping.C:
