@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -123,7 +124,7 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 			return ctrl.Result{}, err
 		}
 		if reason, eventType := checkEvent(before.Status.State, status.State); reason != "" {
-			r.Recorder.Eventf(hca, nil, eventType, reason, "Aggregate", "%s is %s: %s", hca.Spec.System, status.State, summary(status.Satellites))
+			r.Recorder.Eventf(hca, nil, eventType, reason, "Aggregate", "%s", truncate(fmt.Sprintf("%s is %s: %s", hca.Spec.System, status.State, summary(status.Satellites)), maxEventMessage))
 			log.Info("Check changed state", "state", status.State)
 		}
 	}
@@ -280,15 +281,40 @@ func summary(sats []v1alpha1.SatelliteCheckStatus) string {
 	return strings.Join(parts, ", ")
 }
 
+// ellipsis marks where truncate cut a message.
+const ellipsis = "…"
+
+// truncate shortens s to at most n bytes for an Event or condition message. It keeps the start
+// and the end, cut at rune boundaries, with an ellipsis between them: a wrapped Go error says
+// what failed first and why last ("dial tcp 10.255.255.53:53: i/o timeout").
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n]
+	room := n - len(ellipsis)
+	if room <= 0 {
+		return ""
+	}
+	head := room / 2
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	tail := len(s) - (room - room/2)
+	for tail < len(s) && !utf8.RuneStart(s[tail]) {
+		tail++
+	}
+	return s[:head] + ellipsis + s[tail:]
 }
 
+// maxEventMessage and maxConditionMessage bound the messages written to the API: an Event's note
+// may hold 1 KiB, and a condition's message is kept as short, to stay readable in kubectl.
+const (
+	maxEventMessage     = 1024
+	maxConditionMessage = 1024
+)
+
 func readyCondition(status metav1.ConditionStatus, reason, message string) metav1.Condition {
-	return metav1.Condition{Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: message}
+	return metav1.Condition{Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: truncate(message, maxConditionMessage)}
 }
 
 // SetupWithManager registers the reconciler: it watches assignments and the fleet's wake-ups,

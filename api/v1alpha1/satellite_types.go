@@ -37,8 +37,8 @@ const DefaultOfflineThresholdSeconds int32 = 45
 
 // SatelliteSpec is what the user declares about a satellite.
 type SatelliteSpec struct {
-	// region is where the satellite runs, for example eu-west-1. Assignments can select
-	// satellites by region.
+	// region is where the satellite runs, for example eu-west-1: 1 to 63 lower-case letters,
+	// digits, '-', '.' and '_'. Assignments can select satellites by region.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
@@ -46,7 +46,7 @@ type SatelliteSpec struct {
 	Region string `json:"region"`
 
 	// offlineThresholdSeconds is how long, in seconds, the satellite may go without a heartbeat
-	// before it is marked Offline.
+	// before it is marked Offline; 5 to 86400. Default 45.
 	// +optional
 	// +kubebuilder:default=45
 	// +kubebuilder:validation:Minimum=5
@@ -64,7 +64,7 @@ type SatelliteSpec struct {
 
 // SecretReference names a Secret in the namespace of the object that holds the reference.
 type SecretReference struct {
-	// name is the name of the Secret.
+	// name is the name of the Secret, 1 to 253 characters.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
