@@ -58,6 +58,10 @@ type AssignmentFleet interface {
 	RemoveAssignment(types.NamespacedName)
 	// Report summarises the satellites' views of the assignment with this UID.
 	Report(uid types.UID, maxListed int) (fleet.Report, bool)
+	// HasAssignment reports whether the fleet relays the assignment with this UID, and Known
+	// whether it holds the Satellite with this UID.
+	HasAssignment(uid types.UID) bool
+	Known(uid types.UID) bool
 	// AssignmentEvents wakes the reconciler when results or its satellites change its status.
 	AssignmentEvents() <-chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
 }
@@ -90,15 +94,21 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	if err := r.Get(ctx, req.NamespacedName, hca); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Fleet.RemoveAssignment(req.NamespacedName)
+			controllerMetrics().forgetAssignment(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !hca.DeletionTimestamp.IsZero() {
 		r.Fleet.RemoveAssignment(req.NamespacedName)
+		controllerMetrics().forgetAssignment(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	// controller-runtime's logger already names the object.
 	log := logf.FromContext(ctx)
+
+	if wait, err := r.satellitesPending(ctx, hca); err != nil || wait {
+		return ctrl.Result{RequeueAfter: satellitesPendingRetry}, err
+	}
 
 	status := hca.Status.DeepCopy()
 	status.ObservedGeneration = hca.Generation
@@ -106,15 +116,29 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	ready.ObservedGeneration = hca.Generation
-	ready.LastTransitionTime = metav1.NewTime(r.Clock.Now().Truncate(time.Second))
-	meta.SetStatusCondition(&status.Conditions, ready)
-
 	report, relayed := r.Fleet.Report(hca.UID, maxListedSatellites)
 	applyReport(status, report)
 	status.State = report.Counts.State(hca.Spec.Thresholds.Quorum)
-	if hca.Spec.Paused || !relayed {
+	switch {
+	case hca.Spec.Paused:
+		status.State = v1alpha1.CheckPaused
+	case !relayed:
 		status.State = v1alpha1.CheckUnknown
+	}
+	if relayed && ready.Reason == v1alpha1.ReasonRelayed {
+		ready = selectionCondition(report)
+	}
+	ready.ObservedGeneration = hca.Generation
+	ready.LastTransitionTime = metav1.NewTime(r.Clock.Now().Truncate(time.Second))
+	var readyBefore string
+	if c := meta.FindStatusCondition(hca.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+		readyBefore = c.Reason
+	}
+	meta.SetStatusCondition(&status.Conditions, ready)
+	controllerMetrics().setAssignmentState(req.NamespacedName, hca.Spec.System, status.State, report.Selected, report.Counts.Offline)
+	if report.NextStale > 0 && (requeue == 0 || report.NextStale < requeue) {
+		// A view turns stale by itself: look again then.
+		requeue = report.NextStale
 	}
 
 	if !equality.Semantic.DeepEqual(hca.Status, *status) {
@@ -122,6 +146,12 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 		hca.Status = *status
 		if patched, err := patchStatus(ctx, r.Client, before, hca); !patched {
 			return ctrl.Result{}, err
+		}
+		// Announced once per reason, after the write: a reconcile that read a stale status loses
+		// its optimistic lock above, so it cannot announce the same reason a second time.
+		if ready.Reason != readyBefore && ready.Reason != v1alpha1.ReasonRelayed {
+			r.Recorder.Eventf(hca, nil, corev1.EventTypeWarning, ready.Reason, "Relay", "%s", truncate(ready.Message, maxEventMessage))
+			log.Info("Check is not relayed as it should be", "reason", ready.Reason)
 		}
 		if reason, eventType := checkEvent(before.Status.State, status.State); reason != "" {
 			r.Recorder.Eventf(hca, nil, eventType, reason, "Aggregate", "%s", truncate(fmt.Sprintf("%s is %s: %s", hca.Spec.System, status.State, summary(status.Satellites)), maxEventMessage))
@@ -181,6 +211,54 @@ func (r *HealthCheckAssignmentReconciler) relay(ctx context.Context, hca *v1alph
 	return readyCondition(metav1.ConditionTrue, v1alpha1.ReasonRelayed, "The check is relayed to the selected satellites"), requeue, nil
 }
 
+// satellitesPendingRetry is how soon an assignment waiting for its Satellites to reach the fleet
+// looks again; they reach it with their first reconcile.
+const satellitesPendingRetry = time.Second
+
+// satellitesPending reports whether the assignment is new to the fleet while Satellites of its
+// namespace that it selects are not yet: a new manager reconciles assignments and Satellites in
+// any order, and an assignment judged before its Satellites would say NoSatellitesSelected and
+// lose its persisted views, which the fleet takes only when it first sees the assignment.
+func (r *HealthCheckAssignmentReconciler) satellitesPending(ctx context.Context, hca *v1alpha1.HealthCheckAssignment) (bool, error) {
+	if r.Fleet.HasAssignment(hca.UID) {
+		return false, nil
+	}
+	sel, err := fleet.NewSelection(&hca.Spec)
+	if err != nil {
+		return false, nil // relay reports it
+	}
+	sats := &v1alpha1.SatelliteList{}
+	if err := r.List(ctx, sats, client.InNamespace(hca.Namespace)); err != nil {
+		return false, fmt.Errorf("listing the Satellites of the namespace: %w", err)
+	}
+	for i := range sats.Items {
+		s := &sats.Items[i]
+		if s.DeletionTimestamp.IsZero() && !r.Fleet.Known(s.UID) && sel.Matches(s.Name, s.Spec.Region, s.Labels) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// selectionCondition refines the Ready condition of a relayed check by what its satellites can
+// do with it: none selected, all Offline, or some not reporting.
+func selectionCondition(rep fleet.Report) metav1.Condition {
+	notReporting := rep.Counts.Offline + rep.Counts.Stale
+	switch {
+	case rep.Selected == 0:
+		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonNoSatellitesSelected,
+			"No Satellite of the namespace matches spec.satellites, spec.satelliteSelector or spec.regions")
+	case rep.Counts.Offline == rep.Selected:
+		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonSatellitesOffline, fmt.Sprintf(
+			"All %d selected satellites are Offline: the state is Unknown until one reports", rep.Selected))
+	case notReporting > 0:
+		return readyCondition(metav1.ConditionTrue, v1alpha1.ReasonRelayed, fmt.Sprintf(
+			"The check is relayed to the selected satellites; %d of %d do not report (%d Offline, %d stale), and the quorum counts the %d that do",
+			notReporting, rep.Selected, rep.Counts.Offline, rep.Counts.Stale, rep.Selected-notReporting))
+	}
+	return readyCondition(metav1.ConditionTrue, v1alpha1.ReasonRelayed, "The check is relayed to the selected satellites")
+}
+
 // secretUnavailableError says a Secret key that a header refers to does not exist (yet).
 type secretUnavailableError struct{ header, secret, key string }
 
@@ -229,6 +307,7 @@ func (r *HealthCheckAssignmentReconciler) checkConfig(ctx context.Context, hca *
 // every selected satellite, and entries for those that do not see the check healthy.
 func applyReport(status *v1alpha1.HealthCheckAssignmentStatus, rep fleet.Report) {
 	status.SelectedSatellites = rep.Selected
+	status.ReportingSatellites = rep.Counts.Reporting()
 	status.Summary = &v1alpha1.CheckSummary{}
 	*status.Summary = checkSummary(rep.Counts)
 	status.Regions = []v1alpha1.RegionCheckSummary{}
@@ -247,7 +326,8 @@ func applyReport(status *v1alpha1.HealthCheckAssignmentStatus, rep fleet.Report)
 }
 
 func checkSummary(c fleet.Counts) v1alpha1.CheckSummary {
-	return v1alpha1.CheckSummary{Healthy: c.Healthy, Degraded: c.Degraded, Unhealthy: c.Unhealthy, Unknown: c.Unknown}
+	return v1alpha1.CheckSummary{Healthy: c.Healthy, Degraded: c.Degraded, Unhealthy: c.Unhealthy, Unknown: c.Unknown,
+		Offline: c.Offline, Stale: c.Stale}
 }
 
 func satelliteCheckStatus(v fleet.SatelliteView) v1alpha1.SatelliteCheckStatus {
@@ -259,6 +339,8 @@ func satelliteCheckStatus(v fleet.SatelliteView) v1alpha1.SatelliteCheckStatus {
 		Message:              truncate(v.Message, 1024),
 		ConsecutiveFailures:  v.ConsecutiveFailures,
 		ConsecutiveSuccesses: v.ConsecutiveSuccesses,
+		Offline:              v.Offline,
+		Stale:                v.Stale,
 	}
 	if !v.LastRunAt.IsZero() {
 		t := metav1.NewTime(v.LastRunAt.Truncate(time.Second))

@@ -135,7 +135,7 @@ var _ = Describe("HealthCheckAssignmentReconciler", func() {
 		Expect(hca.Spec.Thresholds).To(Equal(v1alpha1.Thresholds{FailureThreshold: 1, SuccessThreshold: 1, Quorum: 1}))
 	})
 
-	It("counts the satellites it selects and starts Unknown, silently", func() {
+	It("counts the satellites it selects and starts Unknown, with no check Event", func() {
 		for _, name := range []string{"eu-west", "ap-south"} {
 			Expect(k8sClient.Create(ctx, &v1alpha1.Satellite{
 				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -144,7 +144,8 @@ var _ = Describe("HealthCheckAssignmentReconciler", func() {
 		}
 		hca := newHCA("selected")
 		Expect(k8sClient.Create(ctx, hca)).To(Succeed())
-		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonRelayed))
+		// Neither satellite ever connected: both are Offline.
+		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonSatellitesOffline))
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
 		Expect(hca.Status.State).To(Equal(v1alpha1.CheckUnknown))
 		Expect(hca.Status.SelectedSatellites).To(BeEquivalentTo(1))
@@ -176,10 +177,13 @@ var _ = Describe("HealthCheckAssignmentReconciler", func() {
 			Data:       map[string][]byte{"bearer": []byte("Bearer s3cr3t")},
 		})).To(Succeed())
 		// The referenced Secret is not watched; a change of the assignment reads it again.
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
-		hca.Spec.Check.Timeout = &metav1.Duration{Duration: 5 * time.Second}
-		Expect(k8sClient.Update(ctx, hca)).To(Succeed())
-		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonRelayed))
+		Eventually(func() error {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
+			hca.Spec.Check.Timeout = &metav1.Duration{Duration: 5 * time.Second}
+			return k8sClient.Update(ctx, hca) // the status may change in between
+		}).Should(Succeed())
+		// Relayed now, to no satellite: none of the namespace is selected.
+		Eventually(readyReason(hca)).Should(Equal(v1alpha1.ReasonNoSatellitesSelected))
 	})
 
 	It("reports a paused assignment", func() {

@@ -32,7 +32,15 @@ const (
 	ReasonInvalidSelector = "InvalidSelector"
 	// ReasonSecretUnavailable means a Secret key the check refers to cannot be read.
 	ReasonSecretUnavailable = "SecretUnavailable"
+	// ReasonNoSatellitesSelected means no Satellite of the namespace matches the selection.
+	ReasonNoSatellitesSelected = "NoSatellitesSelected"
+	// ReasonSatellitesOffline means every selected Satellite is Offline: the state is Unknown,
+	// since the check's targets are not to blame, and the Satellites' own Events say why.
+	ReasonSatellitesOffline = "SatellitesOffline"
 )
+
+// Every Ready reason but ReasonRelayed is also the reason of the one Warning Event emitted when
+// the condition takes it.
 
 // Event reasons emitted for a HealthCheckAssignment, each on a change of its aggregate state.
 const (

@@ -403,7 +403,7 @@ type Thresholds struct {
 }
 
 // CheckState is the aggregate state of an assignment over its satellites.
-// +kubebuilder:validation:Enum=Healthy;Degraded;Unhealthy;Unknown
+// +kubebuilder:validation:Enum=Healthy;Degraded;Unhealthy;Unknown;Paused
 type CheckState string
 
 // The aggregate states.
@@ -412,6 +412,8 @@ const (
 	CheckDegraded  CheckState = "Degraded"
 	CheckUnhealthy CheckState = "Unhealthy"
 	CheckUnknown   CheckState = "Unknown"
+	// CheckPaused is the state of an assignment whose spec.paused stops it: not "no data yet".
+	CheckPaused CheckState = "Paused"
 )
 
 // ResultStatus is the outcome of one run of a check, as the wire protocol names it.
@@ -454,6 +456,13 @@ type SatelliteCheckStatus struct {
 	// consecutiveSuccesses is how many runs in a row passed.
 	// +optional
 	ConsecutiveSuccesses int32 `json:"consecutiveSuccesses,omitempty"`
+	// offline is true while the Satellite is Offline: its view does not count towards the state.
+	// +optional
+	Offline bool `json:"offline,omitempty"`
+	// stale is true when the manager took the satellite's last result more than three intervals
+	// ago (at least 2 minutes): its view does not count towards the state.
+	// +optional
+	Stale bool `json:"stale,omitempty"`
 }
 
 // CheckSummary counts satellites by their view of a check.
@@ -470,6 +479,14 @@ type CheckSummary struct {
 	// unknown is how many have not reported a result that decides their view.
 	// +optional
 	Unknown int32 `json:"unknown"`
+	// offline is how many are Offline; they are in none of the counts above, and the quorum does
+	// not count them.
+	// +optional
+	Offline int32 `json:"offline"`
+	// stale is how many are Online but sent no result for three intervals (at least 2 minutes);
+	// they are in none of the counts above, and the quorum does not count them.
+	// +optional
+	Stale int32 `json:"stale"`
 }
 
 // RegionCheckSummary counts the satellites of one region by their view of a check.
@@ -483,12 +500,19 @@ type RegionCheckSummary struct {
 
 // HealthCheckAssignmentStatus is the observed state of the check across its satellites.
 type HealthCheckAssignmentStatus struct {
-	// state aggregates the satellites' views with the quorum.
+	// state aggregates the reporting satellites' views with the quorum; Paused while
+	// spec.paused, Unknown while no satellite reports (the Ready condition says why).
 	// +optional
 	State CheckState `json:"state,omitempty"`
 	// selectedSatellites is how many satellites the assignment selects.
 	// +optional
-	SelectedSatellites int32 `json:"selectedSatellites,omitempty"`
+	// +kubebuilder:default=0
+	SelectedSatellites int32 `json:"selectedSatellites"`
+	// reportingSatellites is how many of them count towards the state: the selected satellites
+	// that are neither Offline nor stale.
+	// +optional
+	// +kubebuilder:default=0
+	ReportingSatellites int32 `json:"reportingSatellites"`
 	// summary counts the selected satellites by their view of the check, so that the status
 	// stays small at any selection size. Every satellite's detail is in the manager's metrics.
 	// +optional
@@ -533,7 +557,10 @@ type HealthCheckAssignmentStatus struct {
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.check.type`
 // +kubebuilder:printcolumn:name="Interval",type=string,JSONPath=`.spec.check.interval`
 // +kubebuilder:printcolumn:name="Satellites",type=integer,JSONPath=`.status.selectedSatellites`
+// +kubebuilder:printcolumn:name="Reporting",type=integer,JSONPath=`.status.reportingSatellites`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // HealthCheckAssignment is one health check of one system, run by a chosen set of satellites.

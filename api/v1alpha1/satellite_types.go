@@ -82,6 +82,12 @@ type SatelliteStatus struct {
 	// +optional
 	LastHeartbeatAt *metav1.Time `json:"lastHeartbeatAt,omitempty"`
 
+	// lastSeenAt is when the manager last saw the satellite Online, by its own clock. While
+	// Online it is refreshed every half offline threshold (or status report interval, if
+	// shorter), so that its age stays below the threshold; once Offline it is the last heartbeat.
+	// +optional
+	LastSeenAt *metav1.Time `json:"lastSeenAt,omitempty"`
+
 	// version is the agent version the satellite reported.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
@@ -96,7 +102,8 @@ type SatelliteStatus struct {
 	// interval while Online), never by a write of its own, so it may lag that long.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Assignments int32 `json:"assignments,omitempty"`
+	// +kubebuilder:default=0
+	Assignments int32 `json:"assignments"`
 
 	// observedGeneration is the metadata.generation that this status was computed from.
 	// +optional
@@ -116,7 +123,7 @@ type SatelliteStatus struct {
 // +kubebuilder:printcolumn:name="Region",type=string,JSONPath=`.spec.region`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.version`
-// +kubebuilder:printcolumn:name="Last Heartbeat",type=date,JSONPath=`.status.lastHeartbeatAt`
+// +kubebuilder:printcolumn:name="Last Seen",type=date,JSONPath=`.status.lastSeenAt`
 // +kubebuilder:printcolumn:name="Assignments",type=integer,JSONPath=`.status.assignments`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="metadata.name must be at most 63 characters: it names the token Secret <name>-token"

@@ -122,7 +122,7 @@ func (f *Fleet) UpsertAssignment(info AssignmentInfo) error {
 	}
 	a.selected = next
 	if !known && persisted != nil {
-		a.seed(ns, persisted)
+		a.seed(ns, persisted, f.clock.Now())
 	}
 	if changed {
 		f.observePush(start, &fx)
@@ -185,7 +185,7 @@ func (f *Fleet) removeAssignmentLocked(ns *namespace, a *assignment, fx *effects
 // seed takes the views of a persisted status for the satellites that have not reported to this
 // manager. Satellites the status does not list were healthy when it was written, unless the list
 // was truncated; an old status lists every satellite.
-func (a *assignment) seed(ns *namespace, st *v1alpha1.HealthCheckAssignmentStatus) {
+func (a *assignment) seed(ns *namespace, st *v1alpha1.HealthCheckAssignmentStatus, now time.Time) {
 	listed := map[string]bool{}
 	for _, e := range st.Satellites {
 		listed[e.Name] = true
@@ -194,7 +194,7 @@ func (a *assignment) seed(ns *namespace, st *v1alpha1.HealthCheckAssignmentStatu
 			continue
 		}
 		v := CheckView{Status: e.Status, Latency: time.Duration(e.LatencyMs) * time.Millisecond, Message: e.Message,
-			ConsecutiveFailures: e.ConsecutiveFailures, ConsecutiveSuccesses: e.ConsecutiveSuccesses, Persisted: true}
+			ConsecutiveFailures: e.ConsecutiveFailures, ConsecutiveSuccesses: e.ConsecutiveSuccesses, Persisted: true, ReceivedAt: now}
 		if e.LastRunAt != nil {
 			v.LastRunAt = e.LastRunAt.Time
 		}
@@ -205,7 +205,7 @@ func (a *assignment) seed(ns *namespace, st *v1alpha1.HealthCheckAssignmentStatu
 	}
 	for sat := range a.selected {
 		if !listed[sat.key.Name] {
-			a.setView(sat, CheckView{Status: v1alpha1.ResultHealthy, Persisted: true})
+			a.setView(sat, CheckView{Status: v1alpha1.ResultHealthy, Persisted: true, ReceivedAt: now})
 		}
 	}
 }
@@ -221,6 +221,9 @@ func (a *assignment) setView(sat *satellite, v CheckView) {
 type SatelliteView struct {
 	Name, Region string
 	CheckView
+	// Offline is true when the Satellite is Offline; Stale when its view is older than the stale
+	// age (three intervals, at least 2 minutes). Either way it does not count towards the state.
+	Offline, Stale bool
 }
 
 // RegionCounts counts the satellites of one region by their view.
@@ -230,29 +233,57 @@ type RegionCounts struct {
 }
 
 // Report is what an assignment's status shows of its satellites: counts for all of them, and
-// the views of those that do not see the check healthy.
+// the views of those that do not see the check healthy or do not report.
 type Report struct {
 	// Selected is how many satellites the assignment selects.
 	Selected int32
-	Counts   Counts
+	// Counts counts the reporting satellites by their view, and those that do not report;
+	// Counts.State aggregates the reporting ones.
+	Counts Counts
 	// Regions counts by region, sorted by region.
 	Regions []RegionCounts
 	// NotHealthy are the views of the selected satellites that do not see the check healthy
-	// (including those that have not reported), sorted by name, at most the limit asked for.
+	// (including those that have not reported) or do not report, sorted by name, at most the
+	// limit asked for.
 	NotHealthy []SatelliteView
-	// Truncated is true when more satellites than NotHealthy lists do not see it healthy.
+	// Truncated is true when more satellites than NotHealthy lists would be listed.
 	Truncated bool
+	// NextStale is how long until the next view of a reporting satellite turns stale by
+	// itself; zero when none will. The reconciler looks again then.
+	NextStale time.Duration
+}
+
+// HasAssignment reports whether the fleet relays the assignment with this UID.
+func (f *Fleet) HasAssignment(uid types.UID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.assignments[uid]
+	return ok
 }
 
 // Report summarises the satellites' views of the assignment with this UID, listing at most
 // maxListed of those that do not see it healthy; ok is false when the fleet does not relay it.
+// A view is stale when this manager took its last result more than the stale age ago.
 func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
+	now := f.clock.Now()
+	type staleSeries struct {
+		labels []string
+		stale  float64
+	}
+	var series []staleSeries
+	defer func() {
+		// After the unlock (deferred calls run last-in first-out), as every metric write.
+		for _, s := range series {
+			f.metrics.checkStale.WithLabelValues(s.labels...).Set(s.stale)
+		}
+	}()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a, ok := f.assignments[uid]
 	if !ok {
 		return Report{}, false
 	}
+	age := staleAge(a.Wire.IntervalSeconds)
 	regions := map[string]*Counts{}
 	for sat := range a.selected {
 		view := a.views[sat]
@@ -261,10 +292,32 @@ func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 			c = &Counts{}
 			regions[sat.region] = c
 		}
-		c.add(view.Status)
-		r.Counts.add(view.Status)
-		if view.Status != v1alpha1.ResultHealthy {
-			r.NotHealthy = append(r.NotHealthy, SatelliteView{Name: sat.key.Name, Region: sat.region, CheckView: view})
+		sv := SatelliteView{Name: sat.key.Name, Region: sat.region, CheckView: view, Offline: sat.offline}
+		if view.Status != "" && !view.ReceivedAt.IsZero() {
+			staleAt := view.ReceivedAt.Add(age)
+			sv.Stale = !now.Before(staleAt)
+			if !sv.Stale && !sat.offline && (r.NextStale == 0 || staleAt.Sub(now) < r.NextStale) {
+				r.NextStale = staleAt.Sub(now)
+			}
+			stale := 0.0
+			if sv.Stale {
+				stale = 1
+			}
+			series = append(series, staleSeries{labels: []string{a.Key.Namespace, a.Key.Name, a.Wire.SystemID, sat.key.Name, sat.region}, stale: stale})
+		}
+		switch {
+		case sat.offline:
+			c.Offline++
+			r.Counts.Offline++
+		case sv.Stale:
+			c.Stale++
+			r.Counts.Stale++
+		default:
+			c.add(view.Status)
+			r.Counts.add(view.Status)
+		}
+		if view.Status != v1alpha1.ResultHealthy || sv.Offline || sv.Stale {
+			r.NotHealthy = append(r.NotHealthy, sv)
 		}
 	}
 	r.Selected = int32(len(a.selected))
