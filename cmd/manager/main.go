@@ -22,7 +22,10 @@ import (
 	"errors"
 	"flag"
 	"os"
+	goruntime "runtime"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -30,11 +33,15 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/operator"
 )
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
 
 type options struct {
 	kubeAPIQPS       float64
@@ -47,6 +54,13 @@ type options struct {
 }
 
 func main() {
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "satellite_build_info",
+		Help: "1, with the binary's component (manager or agent), version and Go version.",
+	}, []string{"component", "version", "goversion"})
+	buildInfo.WithLabelValues("manager", version, goruntime.Version()).Set(1)
+	metrics.Registry.MustRegister(buildInfo)
+
 	var o options
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus /metrics endpoint; 0 disables it.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes; /readyz fails on standbys.")

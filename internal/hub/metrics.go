@@ -28,6 +28,8 @@ import (
 type metricsSet struct {
 	results *prometheus.CounterVec
 	refused *prometheus.CounterVec
+	// certExpiry is when the served certificate expires, in Unix seconds; absent without TLS.
+	certExpiry prometheus.Gauge
 }
 
 // hubMetrics registers the collectors once per process, on controller-runtime's registry that the
@@ -43,6 +45,10 @@ var hubMetrics = sync.OnceValue(func() *metricsSet {
 			Help: "Upgrades refused before they cost a session, by reason: source (one address's share is used up), global (the manager's ceiling), credentials (a bearer token that authenticates nobody).",
 		}, []string{"reason"}),
 	}
-	metrics.Registry.MustRegister(m.results, m.refused)
+	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "satellite_tls_certificate_expiry_timestamp_seconds",
+		Help: "When the certificate the satellites' endpoint serves expires, in Unix seconds; set only with --tls-cert-file.",
+	})
+	metrics.Registry.MustRegister(m.results, m.refused, m.certExpiry)
 	return m
 })
