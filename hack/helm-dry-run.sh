@@ -2,7 +2,7 @@
 # helm-dry-run.sh renders the satellite-operator and satellite charts, with default values and with
 # every option on (ci/*-values.yaml), and has the cluster of KUBECONFIG validate each object with
 # `kubectl apply --dry-run=server`: schemas, CRDs and admission, nothing persisted. The
-# ServiceMonitor is rendered only where its CRD exists.
+# ServiceMonitor and the PrometheusRule are rendered only where their CRDs exist.
 # Usage: HELM=bin/helm KUBECTL=kubectl hack/helm-dry-run.sh OPERATOR_CHART SATELLITE_CHART
 # NAMESPACE (default: default) must exist; the charts' objects are validated in it.
 set -euo pipefail
@@ -23,6 +23,12 @@ if "${kubectl}" get crd servicemonitors.monitoring.coreos.com >/dev/null 2>&1; t
 else
   echo "helm-dry-run: no ServiceMonitor CRD in this cluster; validating without the ServiceMonitor"
 fi
+prometheusrule=false
+if "${kubectl}" get crd prometheusrules.monitoring.coreos.com >/dev/null 2>&1; then
+  prometheusrule=true
+else
+  echo "helm-dry-run: no PrometheusRule CRD in this cluster; validating without the PrometheusRule"
+fi
 
 # dry_run RELEASE CHART HELM_ARGS... renders the chart and validates what it renders.
 dry_run() {
@@ -35,6 +41,6 @@ dry_run() {
 
 dry_run satellite-operator "${operator}"
 dry_run satellite-operator "${operator}" -f "${operator}/ci/all-values.yaml" \
-  --set metrics.serviceMonitor.enabled="${servicemonitor}"
+  --set metrics.serviceMonitor.enabled="${servicemonitor}",prometheusRule.enabled="${prometheusrule}"
 dry_run satellite "${satellite}" -f "${satellite}/ci/default-values.yaml"
 dry_run satellite "${satellite}" -f "${satellite}/ci/all-values.yaml"
