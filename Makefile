@@ -12,6 +12,10 @@ HELM_VERSION ?= v3.22.0
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 CRD_REF_DOCS_VERSION ?= v0.3.0
 CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs-$(CRD_REF_DOCS_VERSION)
+# promtool checks the shipped alerts and runs their fixtures; v0.316.0 is Prometheus v3.
+PROMTOOL_VERSION ?= v0.316.0
+PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMTOOL_VERSION)
+PROMETHEUS_RULES := config/helm/satellite-operator/files/prometheus-rules.yaml
 # The Kubernetes version `helm lint` and `helm template` assume: a helm built by `go install` says
 # v1.20 otherwise, below the charts' kubeVersion. It is the version the tests run.
 HELM_KUBE_VERSION ?= v1.37.2
@@ -68,8 +72,13 @@ envtest: ## Build kube-apiserver and etcd for the tests into bin/k8s (cached).
 	@hack/setup-envtest.sh >/dev/null
 
 .PHONY: test
-test: manifests generate envtest ## Run all tests against a real kube-apiserver and etcd.
+test: manifests generate envtest test-rules ## Run all tests against a real kube-apiserver and etcd, and the alerts' fixtures.
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(TEST_FLAGS) ./...
+
+.PHONY: test-rules
+test-rules: $(PROMTOOL) ## Check the shipped Prometheus alerts and run their promtool fixtures (config/prometheus/tests).
+	$(PROMTOOL) check rules $(PROMETHEUS_RULES)
+	cd config/prometheus/tests && $(PROMTOOL) test rules *.yaml
 
 .PHONY: bench
 bench: envtest ## Run the benchmarks.
@@ -144,6 +153,11 @@ $(HELM):
 $(GOLANGCI_LINT):
 	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(LOCALBIN)/golangci-lint $@
+
+# Built outside this module (go install pkg@version), so Prometheus' dependencies never meet ours.
+$(PROMTOOL):
+	GOBIN=$(LOCALBIN) GOFLAGS=-mod=mod go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+	mv $(LOCALBIN)/promtool $@
 
 $(CRD_REF_DOCS):
 	GOBIN=$(LOCALBIN) go install github.com/elastic/crd-ref-docs@$(CRD_REF_DOCS_VERSION)

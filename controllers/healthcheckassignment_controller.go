@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -59,41 +60,22 @@ type AssignmentFleet interface {
 	RemoveAssignment(types.NamespacedName)
 	// Report summarises the satellites' views of the assignment with this UID.
 	Report(uid types.UID, maxListed int) (fleet.Report, bool)
-	// Unknown counts the Satellites whose credentials the fleet does not hold yet.
-	Unknown(uids []types.UID) int
+	// HasAssignment reports whether the fleet relays the assignment with this UID, and Known
+	// whether it holds the Satellite with this UID.
+	HasAssignment(uid types.UID) bool
+	Known(uid types.UID) bool
 	// AssignmentEvents wakes the reconciler when results or its satellites change its status.
 	AssignmentEvents() <-chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
 }
 
-// fleetLoadPoll is how often a reconcile that found Satellites the fleet does not hold yet looks
-// again, and fleetLoadWait how long after the reconciler's start it waits for them: a Satellite
-// whose own reconcile keeps failing must not hold every assignment of its namespace back.
-const (
-	fleetLoadPoll = 250 * time.Millisecond
-	fleetLoadWait = 30 * time.Second
-)
+// fleetLoadWait is how long after the reconciler's start a new assignment waits for the
+// Satellites it selects to reach the fleet (satellitesPending).
+const fleetLoadWait = 30 * time.Second
 
 // startedAt is when the reconciler first reconciled.
 func (r *HealthCheckAssignmentReconciler) startedAt() time.Time {
 	r.startOnce.Do(func() { r.started = r.Clock.Now() })
 	return r.started
-}
-
-// unknownSatellites counts the Satellites of the namespace, as the cache has them, that the fleet
-// does not hold yet.
-func (r *HealthCheckAssignmentReconciler) unknownSatellites(ctx context.Context, namespace string) (int, error) {
-	list := &v1alpha1.SatelliteList{}
-	// Only the UIDs are read, so the cache's objects need no copies.
-	if err := r.List(ctx, list, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
-		return 0, fmt.Errorf("listing Satellites: %w", err)
-	}
-	uids := make([]types.UID, 0, len(list.Items))
-	for i := range list.Items {
-		if list.Items[i].DeletionTimestamp.IsZero() {
-			uids = append(uids, list.Items[i].UID)
-		}
-	}
-	return r.Fleet.Unknown(uids), nil
 }
 
 // maxListedSatellites and maxListedRegions bound the status, so that it stays far below the API
@@ -130,15 +112,21 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	if err := r.Get(ctx, req.NamespacedName, hca); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Fleet.RemoveAssignment(req.NamespacedName)
+			controllerMetrics().forgetAssignment(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !hca.DeletionTimestamp.IsZero() {
 		r.Fleet.RemoveAssignment(req.NamespacedName)
+		controllerMetrics().forgetAssignment(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	// controller-runtime's logger already names the object.
 	log := logf.FromContext(ctx)
+
+	if wait, err := r.satellitesPending(ctx, hca); err != nil || wait {
+		return ctrl.Result{RequeueAfter: satellitesPendingRetry}, err
+	}
 
 	status := hca.Status.DeepCopy()
 	status.ObservedGeneration = hca.Generation
@@ -146,34 +134,31 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	ready.ObservedGeneration = hca.Generation
-	ready.LastTransitionTime = metav1.NewTime(r.Clock.Now().Truncate(time.Second))
-	meta.SetStatusCondition(&status.Conditions, ready)
-
-	// A new manager's fleet learns the Satellites from the SatelliteReconciler, which may not
-	// have seen them all yet: a status computed now would count them as not selected and
-	// overwrite the persisted views. Wait for them instead.
-	if r.Clock.Since(r.startedAt()) < fleetLoadWait {
-		if missing, err := r.unknownSatellites(ctx, hca.Namespace); err != nil || missing > 0 {
-			if err == nil {
-				log.V(1).Info("Waiting for the fleet to hold every Satellite of the namespace", "missing", missing)
-			}
-			return ctrl.Result{RequeueAfter: fleetLoadPoll}, err
-		}
-	}
 	report, relayed := r.Fleet.Report(hca.UID, maxListedSatellites)
-	notRelayable := notRelayableCondition(ready, report, hca.Generation)
-	// Announced when the reason or the satellites change, after the write: a reconcile that
-	// read a stale status loses its optimistic lock, so it cannot announce twice.
-	announce := notRelayable != nil && !sameCondition(hca.Status.Conditions, notRelayable)
-	if notRelayable != nil {
-		meta.SetStatusCondition(&status.Conditions, *notRelayable)
-	}
 	applyReport(status, report)
 	status.State = report.Counts.State(hca.Spec.Thresholds.Quorum)
-	if hca.Spec.Paused || !relayed {
+	switch {
+	case hca.Spec.Paused:
+		status.State = v1alpha1.CheckPaused
+	case !relayed:
 		status.State = v1alpha1.CheckUnknown
 	}
+	if relayed && ready.Reason == v1alpha1.ReasonRelayed {
+		ready = selectionCondition(report)
+	}
+	if notRelayable := notRelayableCondition(ready, report); notRelayable != nil {
+		ready = *notRelayable
+	}
+	ready.ObservedGeneration = hca.Generation
+	ready.LastTransitionTime = metav1.NewTime(r.Clock.Now().Truncate(time.Second))
+	var readyBefore string
+	if c := meta.FindStatusCondition(hca.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+		readyBefore = c.Reason
+	}
+	meta.SetStatusCondition(&status.Conditions, ready)
+	controllerMetrics().setAssignmentState(req.NamespacedName, hca.Spec.System, status.State, report.Selected, report.Counts.Offline)
+	// A view turns stale by itself: look again then.
+	requeue := report.NextStale
 
 	if !equality.Semantic.DeepEqual(hca.Status, *status) {
 		before := hca.DeepCopy()
@@ -181,21 +166,18 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 		if patched, err := patchStatus(ctx, r.Client, before, hca); !patched {
 			return ctrl.Result{}, err
 		}
+		// Announced once per reason, after the write: a reconcile that read a stale status loses
+		// its optimistic lock above, so it cannot announce the same reason a second time.
+		if ready.Reason != readyBefore && ready.Reason != v1alpha1.ReasonRelayed {
+			r.Recorder.Eventf(hca, nil, corev1.EventTypeWarning, ready.Reason, "Relay", "%s", truncate(ready.Message, maxEventMessage))
+			log.Info("Check is not relayed as it should be", "reason", ready.Reason)
+		}
 		if reason, eventType := checkEvent(before.Status.State, status.State); reason != "" {
-			r.Recorder.Eventf(hca, nil, eventType, reason, "Aggregate", "%s is %s: %s", hca.Spec.System, status.State, summary(status.Satellites))
+			r.Recorder.Eventf(hca, nil, eventType, reason, "Aggregate", "%s", truncate(fmt.Sprintf("%s is %s: %s", hca.Spec.System, status.State, summary(status.Satellites)), maxEventMessage))
 			log.Info("Check changed state", "state", status.State)
 		}
-		// Once per refusal: the condition's message names the Secret, so a new one is announced too.
-		if was := meta.FindStatusCondition(before.Status.Conditions, v1alpha1.ConditionReady); ready.Reason == v1alpha1.ReasonSecretNotPermitted &&
-			(was == nil || was.Reason != ready.Reason || was.Message != ready.Message) {
-			r.Recorder.Eventf(hca, nil, corev1.EventTypeWarning, v1alpha1.EventSecretNotPermitted, "ResolveSecret", "%s", ready.Message)
-			log.Info("Check not relayed: it refers to a Secret that checks may not use")
-		}
 	}
-	if announce {
-		r.Recorder.Eventf(hca, nil, corev1.EventTypeWarning, v1alpha1.EventNotRelayable, "Relay", "%s", notRelayable.Message)
-	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
 // relay hands the assignment to the fleet, or withdraws it, and returns the Ready condition.
@@ -251,7 +233,7 @@ func (r *HealthCheckAssignmentReconciler) relay(ctx context.Context, hca *v1alph
 // notRelayableCondition is the Ready condition of a check that is relayed, but not to the
 // selected satellites whose agent cannot carry it faithfully; nil when there are none. It names
 // them and says why, so that a check never looks relayed where it does not run.
-func notRelayableCondition(ready metav1.Condition, rep fleet.Report, generation int64) *metav1.Condition {
+func notRelayableCondition(ready metav1.Condition, rep fleet.Report) *metav1.Condition {
 	if ready.Reason != v1alpha1.ReasonRelayed || rep.NotRelayedCount == 0 {
 		return nil
 	}
@@ -262,15 +244,57 @@ func notRelayableCondition(ready metav1.Condition, rep fleet.Report, generation 
 	c := readyCondition(metav1.ConditionFalse, v1alpha1.ReasonNotRelayable,
 		fmt.Sprintf("Not relayed to %d of %d selected satellites, whose Checkstack agent cannot run it as specified (%s): %s",
 			rep.NotRelayedCount, rep.Selected, names, rep.NotRelayedReason))
-	c.ObservedGeneration = generation
-	c.LastTransitionTime = ready.LastTransitionTime
 	return &c
 }
 
-// sameCondition reports whether conditions hold c already, with its reason and message.
-func sameCondition(conditions []metav1.Condition, c *metav1.Condition) bool {
-	old := meta.FindStatusCondition(conditions, c.Type)
-	return old != nil && old.Status == c.Status && old.Reason == c.Reason && old.Message == c.Message
+// satellitesPendingRetry is how soon an assignment waiting for its Satellites to reach the fleet
+// looks again; they reach it with their first reconcile.
+const satellitesPendingRetry = time.Second
+
+// satellitesPending reports whether the assignment is new to the fleet while Satellites of its
+// namespace that it selects are not yet: a new manager reconciles assignments and Satellites in
+// any order, and an assignment judged before its Satellites would say NoSatellitesSelected and
+// overwrite its persisted views. It waits at most fleetLoadWait after the reconciler started: a
+// Satellite whose own reconcile keeps failing must not hold its assignments back for good.
+func (r *HealthCheckAssignmentReconciler) satellitesPending(ctx context.Context, hca *v1alpha1.HealthCheckAssignment) (bool, error) {
+	if r.Fleet.HasAssignment(hca.UID) || r.Clock.Since(r.startedAt()) >= fleetLoadWait {
+		return false, nil
+	}
+	sel, err := fleet.NewSelection(&hca.Spec)
+	if err != nil {
+		return false, nil // relay reports it
+	}
+	sats := &v1alpha1.SatelliteList{}
+	// Read only, so the cache's objects need no copies.
+	if err := r.List(ctx, sats, client.InNamespace(hca.Namespace), client.UnsafeDisableDeepCopy); err != nil {
+		return false, fmt.Errorf("listing the Satellites of the namespace: %w", err)
+	}
+	for i := range sats.Items {
+		s := &sats.Items[i]
+		if s.DeletionTimestamp.IsZero() && !r.Fleet.Known(s.UID) && sel.Matches(s.Name, s.Spec.Region, s.Labels) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// selectionCondition refines the Ready condition of a relayed check by what its satellites can
+// do with it: none selected, all Offline, or some not reporting.
+func selectionCondition(rep fleet.Report) metav1.Condition {
+	notReporting := rep.Counts.Offline + rep.Counts.Stale
+	switch {
+	case rep.Selected == 0:
+		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonNoSatellitesSelected,
+			"No Satellite of the namespace matches spec.satellites, spec.satelliteSelector or spec.regions")
+	case rep.Counts.Offline == rep.Selected:
+		return readyCondition(metav1.ConditionFalse, v1alpha1.ReasonSatellitesOffline, fmt.Sprintf(
+			"All %d selected satellites are Offline: the state is Unknown until one reports", rep.Selected))
+	case notReporting > 0:
+		return readyCondition(metav1.ConditionTrue, v1alpha1.ReasonRelayed, fmt.Sprintf(
+			"The check is relayed to the selected satellites; %d of %d do not report (%d Offline, %d stale), and the quorum counts the %d that do",
+			notReporting, rep.Selected, rep.Counts.Offline, rep.Counts.Stale, rep.Selected-notReporting))
+	}
+	return readyCondition(metav1.ConditionTrue, v1alpha1.ReasonRelayed, "The check is relayed to the selected satellites")
 }
 
 // secretUnavailableError says a Secret that checks may use lacks the key a header refers to.
@@ -396,6 +420,7 @@ func (r *HealthCheckAssignmentReconciler) tokenOf(ctx context.Context, namespace
 // every selected satellite, and entries for those that do not see the check healthy.
 func applyReport(status *v1alpha1.HealthCheckAssignmentStatus, rep fleet.Report) {
 	status.SelectedSatellites = rep.Selected
+	status.ReportingSatellites = rep.Counts.Reporting()
 	status.Summary = &v1alpha1.CheckSummary{}
 	*status.Summary = checkSummary(rep.Counts)
 	status.Regions = []v1alpha1.RegionCheckSummary{}
@@ -414,7 +439,8 @@ func applyReport(status *v1alpha1.HealthCheckAssignmentStatus, rep fleet.Report)
 }
 
 func checkSummary(c fleet.Counts) v1alpha1.CheckSummary {
-	return v1alpha1.CheckSummary{Healthy: c.Healthy, Degraded: c.Degraded, Unhealthy: c.Unhealthy, Unknown: c.Unknown}
+	return v1alpha1.CheckSummary{Healthy: c.Healthy, Degraded: c.Degraded, Unhealthy: c.Unhealthy, Unknown: c.Unknown,
+		Offline: c.Offline, Stale: c.Stale}
 }
 
 func satelliteCheckStatus(v fleet.SatelliteView) v1alpha1.SatelliteCheckStatus {
@@ -426,6 +452,8 @@ func satelliteCheckStatus(v fleet.SatelliteView) v1alpha1.SatelliteCheckStatus {
 		Message:              truncate(v.Message, 1024),
 		ConsecutiveFailures:  v.ConsecutiveFailures,
 		ConsecutiveSuccesses: v.ConsecutiveSuccesses,
+		Offline:              v.Offline,
+		Stale:                v.Stale,
 	}
 	if !v.LastRunAt.IsZero() {
 		t := metav1.NewTime(v.LastRunAt.Truncate(time.Second))
@@ -448,15 +476,40 @@ func summary(sats []v1alpha1.SatelliteCheckStatus) string {
 	return strings.Join(parts, ", ")
 }
 
+// ellipsis marks where truncate cut a message.
+const ellipsis = "…"
+
+// truncate shortens s to at most n bytes for an Event or condition message. It keeps the start
+// and the end, cut at rune boundaries, with an ellipsis between them: a wrapped Go error says
+// what failed first and why last ("dial tcp 10.255.255.53:53: i/o timeout").
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n]
+	room := n - len(ellipsis)
+	if room <= 0 {
+		return ""
+	}
+	head := room / 2
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	tail := len(s) - (room - room/2)
+	for tail < len(s) && !utf8.RuneStart(s[tail]) {
+		tail++
+	}
+	return s[:head] + ellipsis + s[tail:]
 }
 
+// maxEventMessage and maxConditionMessage bound the messages written to the API: an Event's note
+// may hold 1 KiB, and a condition's message is kept as short, to stay readable in kubectl.
+const (
+	maxEventMessage     = 1024
+	maxConditionMessage = 1024
+)
+
 func readyCondition(status metav1.ConditionStatus, reason, message string) metav1.Condition {
-	return metav1.Condition{Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: message}
+	return metav1.Condition{Type: v1alpha1.ConditionReady, Status: status, Reason: reason, Message: truncate(message, maxConditionMessage)}
 }
 
 // secretRefIndex indexes assignments by the Secrets their header values refer to.

@@ -124,13 +124,14 @@ var _ = Describe("An assignment that selects 1,000 satellites", func() {
 		}
 		Eventually(status).Should(HaveField("SelectedSatellites", BeEquivalentTo(fleetSize)))
 		Expect(status()).To(And(
-			HaveField("Summary", HaveValue(Equal(v1alpha1.CheckSummary{Unknown: fleetSize}))),
+			// None ever connected: all are Offline, and counted as such.
+			HaveField("Summary", HaveValue(Equal(v1alpha1.CheckSummary{Offline: fleetSize}))),
 			HaveField("Satellites", HaveLen(100)),
 			HaveField("SatellitesTruncated", BeTrue()),
 			HaveField("Regions", ConsistOf(
-				v1alpha1.RegionCheckSummary{Region: "ap-south-1", CheckSummary: v1alpha1.CheckSummary{Unknown: 333}},
-				v1alpha1.RegionCheckSummary{Region: "eu-west-1", CheckSummary: v1alpha1.CheckSummary{Unknown: 334}},
-				v1alpha1.RegionCheckSummary{Region: "us-east-1", CheckSummary: v1alpha1.CheckSummary{Unknown: 333}},
+				v1alpha1.RegionCheckSummary{Region: "ap-south-1", CheckSummary: v1alpha1.CheckSummary{Offline: 333}},
+				v1alpha1.RegionCheckSummary{Region: "eu-west-1", CheckSummary: v1alpha1.CheckSummary{Offline: 334}},
+				v1alpha1.RegionCheckSummary{Region: "us-east-1", CheckSummary: v1alpha1.CheckSummary{Offline: 333}},
 			))))
 		// The relayed count of each Satellite changed; it rides along with a later write.
 		Consistently(total).WithTimeout(3*time.Second).Should(BeNumerically("<=", 10),
@@ -154,7 +155,8 @@ var _ = Describe("An assignment that selects 1,000 satellites", func() {
 				report(i, v1alpha1.ResultHealthy)
 			}
 		}
-		Eventually(status).Should(HaveField("Summary", HaveValue(Equal(v1alpha1.CheckSummary{Healthy: 300, Unhealthy: 150, Unknown: 550}))))
+		// The 450 that connected are Online once their reconciler ran; the others stay Offline.
+		Eventually(status).Should(HaveField("Summary", HaveValue(Equal(v1alpha1.CheckSummary{Healthy: 300, Unhealthy: 150, Offline: 550}))))
 		st := status()
 		Expect(st.State).To(Equal(v1alpha1.CheckUnhealthy))
 		Expect(st.Satellites).To(HaveLen(100))

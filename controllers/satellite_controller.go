@@ -117,11 +117,13 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err := r.Get(ctx, req.NamespacedName, sat); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Fleet.RemoveSatellite(req.NamespacedName)
+			controllerMetrics().forgetSatellite(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !sat.DeletionTimestamp.IsZero() {
 		r.Fleet.RemoveSatellite(req.NamespacedName)
+		controllerMetrics().forgetSatellite(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	// controller-runtime's logger already names the object.
@@ -131,19 +133,9 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	shared := r.Fleet.UpsertSatellite(fleet.SatelliteInfo{
-		Key:       req.NamespacedName,
-		UID:       sat.UID,
-		Region:    sat.Spec.Region,
-		Labels:    sat.Labels,
-		TokenHash: fleet.HashToken(token),
-		HasToken:  len(token) > 0,
-	})
-	if len(shared) > 0 {
-		// Two Secrets with the same token: the fleet refuses it for all of its holders.
-		tokenReady = tokenProblem(v1alpha1.ReasonSecretConflict, sharedTokenMessage(sat, shared))
-	}
-
+	// Liveness is judged before the fleet is told of the Satellite, so that the fleet learns its
+	// state with the grace liveness gives (a clean disconnect, a new manager): assignments count
+	// an Offline satellite as not reporting, and must not flap with a rolling restart.
 	now := r.Clock.Now()
 	in := liveness.Input{
 		Status:          sat.Status,
@@ -158,6 +150,19 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		in.Facts = &facts
 	}
 	out := liveness.Evaluate(in)
+	shared := r.Fleet.UpsertSatellite(fleet.SatelliteInfo{
+		Key:       req.NamespacedName,
+		UID:       sat.UID,
+		Region:    sat.Spec.Region,
+		Labels:    sat.Labels,
+		TokenHash: fleet.HashToken(token),
+		HasToken:  len(token) > 0,
+		Offline:   out.Status.State != v1alpha1.SatelliteOnline,
+	})
+	if len(shared) > 0 {
+		// Two Secrets with the same token: the fleet refuses it for all of its holders.
+		tokenReady = tokenProblem(v1alpha1.ReasonSecretConflict, sharedTokenMessage(sat, shared))
+	}
 	tokenReady.ObservedGeneration = sat.Generation
 	tokenReady.LastTransitionTime = metav1.NewTime(now.Truncate(time.Second))
 	// Announced once per reason, after the write: a reconcile that read a stale status loses its
@@ -186,6 +191,7 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		}
 		log.V(1).Info("Updated status", "state", out.Status.State)
 	}
+	controllerMetrics().setSatellite(req.NamespacedName, sat.Spec.Region, sat.Status.State)
 	if announceToken {
 		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventTokenSecretProblem, "CheckToken", "%s", tokenReady.Message)
 	}

@@ -2,7 +2,7 @@
 # helm-dry-run.sh renders the satellite-operator and satellite charts, with default values and with
 # every option on (ci/*-values.yaml), and has the cluster of KUBECONFIG validate each object with
 # `kubectl apply --dry-run=server`: schemas, CRDs and admission, nothing persisted. The
-# ServiceMonitor is rendered only where its CRD exists.
+# ServiceMonitor and the PrometheusRule are rendered only where their CRDs exist.
 # NAMESPACE must exist and carry pod-security.kubernetes.io/warn=restricted (and enforce, to be
 # sure): the API server then warns about every pod template short of the restricted Pod Security
 # Standard, and any warning fails the run.
@@ -32,6 +32,12 @@ if "${kubectl}" get crd servicemonitors.monitoring.coreos.com >/dev/null 2>&1; t
 else
   echo "helm-dry-run: no ServiceMonitor CRD in this cluster; validating without the ServiceMonitor"
 fi
+prometheusrule=false
+if "${kubectl}" get crd prometheusrules.monitoring.coreos.com >/dev/null 2>&1; then
+  prometheusrule=true
+else
+  echo "helm-dry-run: no PrometheusRule CRD in this cluster; validating without the PrometheusRule"
+fi
 
 warnings="$(mktemp)"
 trap 'rm -f "${warnings}"' EXIT
@@ -55,7 +61,7 @@ dry_run() {
 
 dry_run satellite-operator "${operator}"
 dry_run satellite-operator "${operator}" -f "${operator}/ci/all-values.yaml" \
-  --set metrics.serviceMonitor.enabled="${servicemonitor}"
+  --set metrics.serviceMonitor.enabled="${servicemonitor}",prometheusRule.enabled="${prometheusrule}"
 # kubectl refuses objects of another namespace than --namespace: confine the operator to this one.
 dry_run satellite-operator "${operator}" -f "${operator}/ci/watch-namespaces-values.yaml" --set "manager.watchNamespaces={${namespace}}"
 dry_run satellite "${satellite}" -f "${satellite}/ci/default-values.yaml"

@@ -13,4 +13,7 @@ if kubectl config current-context >/dev/null 2>&1; then
   exec bin/demo --manager bin/manager --agent bin/satellite -- "$@"
 fi
 echo "run: no cluster is configured; starting a local control plane"
+echo "make run: a local control plane of kube-apiserver and etcd only. It has no garbage collector:" >&2
+echo "  deleting a Satellite leaves its token Secret, so delete <name>-token before re-creating it" >&2
+echo "  (else SecretConflict), and Deployments get no pods. See README.md#trying-it-locally." >&2
 KUBEBUILDER_ASSETS="$(hack/setup-envtest.sh)" exec bin/demo --local --manager bin/manager --agent bin/satellite -- "$@"

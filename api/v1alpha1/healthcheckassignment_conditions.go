@@ -39,7 +39,15 @@ const (
 	// check faithfully (Checkstack's, for followRedirects: false, say), so it is not relayed to
 	// them; the message names them and says why.
 	ReasonNotRelayable = "NotRelayable"
+	// ReasonNoSatellitesSelected means no Satellite of the namespace matches the selection.
+	ReasonNoSatellitesSelected = "NoSatellitesSelected"
+	// ReasonSatellitesOffline means every selected Satellite is Offline: the state is Unknown,
+	// since the check's targets are not to blame, and the Satellites' own Events say why.
+	ReasonSatellitesOffline = "SatellitesOffline"
 )
+
+// Every Ready reason but ReasonRelayed is also the reason of the one Warning Event emitted when
+// the condition takes it.
 
 // Event reasons emitted for a HealthCheckAssignment, each on a change of its aggregate state.
 const (
@@ -50,7 +58,7 @@ const (
 	// EventCheckRecovered (Normal): every reporting satellite sees the check healthy again.
 	EventCheckRecovered = "CheckRecovered"
 	// EventSecretNotPermitted (Warning): the check refers to a Secret that checks may not use, so
-	// it is not relayed. Emitted when the Ready condition takes that reason or its message changes.
+	// it is not relayed. Emitted when the Ready condition takes that reason.
 	EventSecretNotPermitted = "SecretNotPermitted"
 	// EventNotRelayable (Warning): the check became one that some selected satellites' agents
 	// cannot carry, so it is not relayed to them.

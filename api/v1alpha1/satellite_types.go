@@ -37,8 +37,8 @@ const DefaultOfflineThresholdSeconds int32 = 45
 
 // SatelliteSpec is what the user declares about a satellite.
 type SatelliteSpec struct {
-	// region is where the satellite runs, for example eu-west-1. Assignments can select
-	// satellites by region.
+	// region is where the satellite runs, for example eu-west-1: 1 to 63 lower-case letters,
+	// digits, '-', '.' and '_'. Assignments can select satellites by region.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
@@ -46,7 +46,7 @@ type SatelliteSpec struct {
 	Region string `json:"region"`
 
 	// offlineThresholdSeconds is how long, in seconds, the satellite may go without a heartbeat
-	// before it is marked Offline.
+	// before it is marked Offline; 5 to 86400. Default 45.
 	// +optional
 	// +kubebuilder:default=45
 	// +kubebuilder:validation:Minimum=5
@@ -64,7 +64,7 @@ type SatelliteSpec struct {
 
 // SecretReference names a Secret in the namespace of the object that holds the reference.
 type SecretReference struct {
-	// name is the name of the Secret.
+	// name is the name of the Secret, 1 to 253 characters.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
@@ -108,6 +108,13 @@ type SatelliteStatus struct {
 	// +optional
 	LastHeartbeatAt *metav1.Time `json:"lastHeartbeatAt,omitempty"`
 
+	// lastSeenAt is when the manager last saw the satellite Online, by its own clock. While
+	// Online it is refreshed once per status report interval (60 s by default), the budget of
+	// one status write per satellite per interval, so that its age stays below that interval;
+	// once Offline it is the last heartbeat.
+	// +optional
+	LastSeenAt *metav1.Time `json:"lastSeenAt,omitempty"`
+
 	// version is the agent version the satellite reported.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
@@ -122,7 +129,8 @@ type SatelliteStatus struct {
 	// interval while Online), never by a write of its own, so it may lag that long.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Assignments int32 `json:"assignments,omitempty"`
+	// +kubebuilder:default=0
+	Assignments int32 `json:"assignments"`
 
 	// agent is what the satellite's agent advertised when it last authenticated or sent a
 	// heartbeat: which kind of agent it is, and so in which form it is sent its assignments.
@@ -147,7 +155,7 @@ type SatelliteStatus struct {
 // +kubebuilder:printcolumn:name="Region",type=string,JSONPath=`.spec.region`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.version`
-// +kubebuilder:printcolumn:name="Last Heartbeat",type=date,JSONPath=`.status.lastHeartbeatAt`
+// +kubebuilder:printcolumn:name="Last Seen",type=date,JSONPath=`.status.lastSeenAt`
 // +kubebuilder:printcolumn:name="Assignments",type=integer,JSONPath=`.status.assignments`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Agent",type=string,JSONPath=`.status.agent.kind`,priority=1

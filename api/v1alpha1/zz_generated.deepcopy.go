@@ -494,6 +494,10 @@ func (in *SatelliteStatus) DeepCopyInto(out *SatelliteStatus) {
 		in, out := &in.LastHeartbeatAt, &out.LastHeartbeatAt
 		*out = (*in).DeepCopy()
 	}
+	if in.LastSeenAt != nil {
+		in, out := &in.LastSeenAt, &out.LastSeenAt
+		*out = (*in).DeepCopy()
+	}
 	if in.ConnectedSince != nil {
 		in, out := &in.ConnectedSince, &out.ConnectedSince
 		*out = (*in).DeepCopy()

@@ -24,9 +24,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -35,12 +38,16 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/operator"
 )
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
 
 type options struct {
 	kubeAPIQPS       float64
@@ -57,6 +64,13 @@ type options struct {
 }
 
 func main() {
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "satellite_build_info",
+		Help: "1, with the binary's component (manager or agent), version and Go version.",
+	}, []string{"component", "version", "goversion"})
+	buildInfo.WithLabelValues("manager", version, goruntime.Version()).Set(1)
+	metrics.Registry.MustRegister(buildInfo)
+
 	var o options
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus /metrics endpoint; 0 disables it.")
 	flag.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve /metrics over HTTPS to clients whose bearer token the API server authenticates (TokenReview) and authorizes for get on the non-resource URL /metrics (SubjectAccessReview); false serves plain HTTP to anyone who can reach the port.")

@@ -117,7 +117,7 @@ func New(cfg Config) (*Agent, error) {
 		log:      cfg.Logger,
 		clock:    cfg.Clock,
 		buffer:   newResultBuffer(cfg.BufferSize),
-		metrics:  newAgentMetrics(),
+		metrics:  newAgentMetrics(cfg.Version),
 		addr:     make(chan string, 1),
 		wake:     make(chan struct{}, 1),
 		reported: map[string]string{},

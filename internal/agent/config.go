@@ -46,7 +46,7 @@ const (
 
 // Defaults of Config.
 const (
-	DefaultMetricsAddr       = ":8081"
+	DefaultMetricsAddr       = ":8082"
 	DefaultBufferSize        = 1000
 	DefaultReconnectMin      = time.Second
 	DefaultReconnectMax      = 30 * time.Second

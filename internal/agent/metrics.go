@@ -17,6 +17,8 @@ limitations under the License.
 package agent
 
 import (
+	"runtime"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -34,7 +36,7 @@ type agentMetrics struct {
 	dials     prometheus.Counter
 }
 
-func newAgentMetrics() *agentMetrics {
+func newAgentMetrics(version string) *agentMetrics {
 	m := &agentMetrics{
 		registry: prometheus.NewRegistry(),
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -66,7 +68,12 @@ func newAgentMetrics() *agentMetrics {
 			Help: "Connection attempts to the manager.",
 		}),
 	}
-	m.registry.MustRegister(m.checks, m.failures, m.scheduled, m.buffered, m.dropped, m.connected, m.dials,
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "satellite_build_info",
+		Help: "1, with the binary's component (manager or agent), version and Go version.",
+	}, []string{"component", "version", "goversion"})
+	buildInfo.WithLabelValues("agent", version, runtime.Version()).Set(1)
+	m.registry.MustRegister(buildInfo, m.checks, m.failures, m.scheduled, m.buffered, m.dropped, m.connected, m.dials,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

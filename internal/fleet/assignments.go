@@ -254,7 +254,7 @@ func (a *assignment) seed(st *v1alpha1.HealthCheckAssignmentStatus, now, until t
 		healthy: !st.SatellitesTruncated && st.Summary != nil && st.Summary.Healthy > 0}
 	for _, e := range st.Satellites {
 		v := CheckView{Status: e.Status, Latency: time.Duration(e.LatencyMs) * time.Millisecond, Message: e.Message,
-			ConsecutiveFailures: e.ConsecutiveFailures, ConsecutiveSuccesses: e.ConsecutiveSuccesses, Persisted: true}
+			ConsecutiveFailures: e.ConsecutiveFailures, ConsecutiveSuccesses: e.ConsecutiveSuccesses, Persisted: true, ReceivedAt: now}
 		if e.LastRunAt != nil {
 			v.LastRunAt = e.LastRunAt.Time
 		}
@@ -284,7 +284,7 @@ func (a *assignment) seedLocked(sat *satellite, now time.Time) {
 	case listed && v.Status != "":
 		a.setView(sat, v)
 	case !listed && a.seeds.healthy:
-		a.setView(sat, CheckView{Status: v1alpha1.ResultHealthy, Persisted: true})
+		a.setView(sat, CheckView{Status: v1alpha1.ResultHealthy, Persisted: true, ReceivedAt: now})
 	}
 }
 
@@ -299,6 +299,9 @@ func (a *assignment) setView(sat *satellite, v CheckView) {
 type SatelliteView struct {
 	Name, Region string
 	CheckView
+	// Offline is true when the Satellite is Offline; Stale when its view is older than the stale
+	// age (three intervals, at least 2 minutes). Either way it does not count towards the state.
+	Offline, Stale bool
 }
 
 // RegionCounts counts the satellites of one region by their view.
@@ -308,17 +311,20 @@ type RegionCounts struct {
 }
 
 // Report is what an assignment's status shows of its satellites: counts for all of them, and
-// the views of those that do not see the check healthy.
+// the views of those that do not see the check healthy or do not report.
 type Report struct {
 	// Selected is how many satellites the assignment selects.
 	Selected int32
-	Counts   Counts
+	// Counts counts the reporting satellites by their view, and those that do not report;
+	// Counts.State aggregates the reporting ones.
+	Counts Counts
 	// Regions counts by region, sorted by region.
 	Regions []RegionCounts
 	// NotHealthy are the views of the selected satellites that do not see the check healthy
-	// (including those that have not reported), sorted by name, at most the limit asked for.
+	// (including those that have not reported) or do not report, sorted by name, at most the
+	// limit asked for.
 	NotHealthy []SatelliteView
-	// Truncated is true when more satellites than NotHealthy lists do not see it healthy.
+	// Truncated is true when more satellites than NotHealthy lists would be listed.
 	Truncated bool
 	// NotRelayed names, sorted and at most MaxNotRelayedNames, the selected satellites whose
 	// agent cannot carry the check faithfully (a Checkstack satellite and followRedirects:
@@ -327,6 +333,17 @@ type Report struct {
 	NotRelayed       []string
 	NotRelayedCount  int32
 	NotRelayedReason string
+	// NextStale is how long until the next view of a reporting satellite turns stale by
+	// itself; zero when none will. The reconciler looks again then.
+	NextStale time.Duration
+}
+
+// HasAssignment reports whether the fleet relays the assignment with this UID.
+func (f *Fleet) HasAssignment(uid types.UID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.assignments[uid]
+	return ok
 }
 
 // MaxNotRelayedNames bounds Report.NotRelayed, which a condition's message lists.
@@ -334,13 +351,27 @@ const MaxNotRelayedNames = 10
 
 // Report summarises the satellites' views of the assignment with this UID, listing at most
 // maxListed of those that do not see it healthy; ok is false when the fleet does not relay it.
+// A view is stale when this manager took its last result more than the stale age ago.
 func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
+	now := f.clock.Now()
+	type staleSeries struct {
+		labels []string
+		stale  float64
+	}
+	var series []staleSeries
+	defer func() {
+		// After the unlock (deferred calls run last-in first-out), as every metric write.
+		for _, s := range series {
+			f.metrics.checkStale.WithLabelValues(s.labels...).Set(s.stale)
+		}
+	}()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a, ok := f.assignments[uid]
 	if !ok {
 		return Report{}, false
 	}
+	age := staleAge(a.Wire.IntervalSeconds)
 	regions := map[string]*Counts{}
 	for sat := range a.selected {
 		view := a.views[sat]
@@ -349,17 +380,39 @@ func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 			c = &Counts{}
 			regions[sat.region] = c
 		}
-		c.add(view.Status)
-		r.Counts.add(view.Status)
+		sv := SatelliteView{Name: sat.key.Name, Region: sat.region, CheckView: view, Offline: sat.offline}
 		if !a.Paused && a.checkstack == nil && sat.hasFacts && sat.agent.dialect() == protocol.DialectCheckstack {
 			r.NotRelayedCount++
 			r.NotRelayed = append(r.NotRelayed, sat.key.Name)
 			if view.Status == "" {
-				view.Message = "not relayed to this Checkstack satellite: " + a.unfit
+				sv.Message = "not relayed to this Checkstack satellite: " + a.unfit
 			}
 		}
-		if view.Status != v1alpha1.ResultHealthy {
-			r.NotHealthy = append(r.NotHealthy, SatelliteView{Name: sat.key.Name, Region: sat.region, CheckView: view})
+		if view.Status != "" && !view.ReceivedAt.IsZero() {
+			staleAt := view.ReceivedAt.Add(age)
+			sv.Stale = !now.Before(staleAt)
+			if !sv.Stale && !sat.offline && (r.NextStale == 0 || staleAt.Sub(now) < r.NextStale) {
+				r.NextStale = staleAt.Sub(now)
+			}
+			stale := 0.0
+			if sv.Stale {
+				stale = 1
+			}
+			series = append(series, staleSeries{labels: []string{a.Key.Namespace, a.Key.Name, a.Wire.SystemID, sat.key.Name, sat.region}, stale: stale})
+		}
+		switch {
+		case sat.offline:
+			c.Offline++
+			r.Counts.Offline++
+		case sv.Stale:
+			c.Stale++
+			r.Counts.Stale++
+		default:
+			c.add(view.Status)
+			r.Counts.add(view.Status)
+		}
+		if view.Status != v1alpha1.ResultHealthy || sv.Offline || sv.Stale {
+			r.NotHealthy = append(r.NotHealthy, sv)
 		}
 	}
 	r.Selected = int32(len(a.selected))

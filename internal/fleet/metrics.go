@@ -32,6 +32,10 @@ type metricsSet struct {
 	configPush   prometheus.Histogram
 	// repeatedCloses counts the runs of RepeatedCloseThreshold closes with one code.
 	repeatedCloses *prometheus.CounterVec
+	// checkStale and assignmentResults serve alerting: a view that stopped standing for the
+	// satellite's, and an uptime ratio per assignment.
+	checkStale        *prometheus.GaugeVec
+	assignmentResults *prometheus.CounterVec
 }
 
 // fleetMetrics registers the collectors once per process, on controller-runtime's registry that
@@ -61,7 +65,15 @@ var fleetMetrics = sync.OnceValue(func() *metricsSet {
 			Help: "Times the manager closed a satellite's sessions with the same close code 3 times in a row (a frame over the limit that the agent sends again after every reconnect, say), by code.",
 		}, []string{"namespace", "satellite", "code"}),
 	}
-	metrics.Registry.MustRegister(m.checkUp, m.checkLatency, m.connected, m.configPush, m.repeatedCloses)
+	m.checkStale = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "satellite_check_stale",
+		Help: "1 when the satellite's last result of the check is older than three intervals (at least 2 minutes): it no longer counts towards the assignment's state.",
+	}, []string{"namespace", "assignment", "system", "satellite", "region"})
+	m.assignmentResults = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "satellite_assignment_results_total",
+		Help: "Results of an assignment's check ingested from its satellites, by result status (healthy, degraded, unhealthy).",
+	}, []string{"namespace", "assignment", "system", "status"})
+	metrics.Registry.MustRegister(m.checkUp, m.checkLatency, m.connected, m.configPush, m.repeatedCloses, m.checkStale, m.assignmentResults)
 	return m
 })
 
@@ -95,6 +107,7 @@ func (m *metricsSet) forgetSatellite(key types.NamespacedName) {
 	m.repeatedCloses.DeletePartialMatch(labels)
 	m.checkUp.DeletePartialMatch(labels)
 	m.checkLatency.DeletePartialMatch(labels)
+	m.checkStale.DeletePartialMatch(labels)
 }
 
 // forgetAssignment deletes the series of a deleted assignment.
@@ -102,4 +115,6 @@ func (m *metricsSet) forgetAssignment(key types.NamespacedName) {
 	labels := map[string]string{"namespace": key.Namespace, "assignment": key.Name}
 	m.checkUp.DeletePartialMatch(labels)
 	m.checkLatency.DeletePartialMatch(labels)
+	m.checkStale.DeletePartialMatch(labels)
+	m.assignmentResults.DeletePartialMatch(labels)
 }

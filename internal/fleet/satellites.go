@@ -38,6 +38,10 @@ type satellite struct {
 	hash   TokenHash
 	// hasToken is false while the Satellite's token Secret is missing: nobody can authenticate.
 	hasToken bool
+	// offline mirrors the Satellite's status.state as its reconciler judged it, with the grace it
+	// gives to a clean disconnect and to a new manager: assignments do not count an Offline
+	// satellite, and a rolling restart of the manager does not make them say so.
+	offline bool
 
 	// conn is the live authenticated session, or nil; session numbers it, so that the end of
 	// a replaced session is told apart from the end of the current one.
@@ -104,6 +108,9 @@ type SatelliteInfo struct {
 	// TokenHash is the hash of the satellite's token; HasToken false means there is none yet.
 	TokenHash TokenHash
 	HasToken  bool
+	// Offline is true while the Satellite's state is Offline (a new Satellite is Offline until
+	// it connects).
+	Offline bool
 }
 
 // UpsertSatellite records a Satellite's credentials and selection facts, and returns the other
@@ -152,6 +159,15 @@ func (f *Fleet) UpsertSatellite(info SatelliteInfo) []types.NamespacedName {
 				f.detachLocked(other, true, &fx)
 			}
 			fx.wakeSat = append(fx.wakeSat, other.key)
+		}
+	}
+	if !known || sat.offline != info.Offline {
+		sat.offline = info.Offline
+		// The assignments that select it count it differently now.
+		for _, a := range ns.assignments {
+			if _, ok := a.selected[sat]; ok {
+				fx.wakeHCA = append(fx.wakeHCA, a.Key)
+			}
 		}
 	}
 	if known && sat.region == info.Region && maps.Equal(sat.labels, info.Labels) {

@@ -268,9 +268,10 @@ func (f *Fleet) Ingest(h Handle, r *protocol.Result) string {
 	if seen && !prev.Persisted && !prev.LastRunAt.IsZero() && !r.ExecutedAt.After(prev.LastRunAt) {
 		return ResultDuplicate
 	}
-	view := nextView(prev, r, a.Thresholds)
+	view := nextView(prev, r, a.Thresholds, now)
 	a.setView(sat, view)
-	if view.Status != prev.Status || now.Sub(a.lastWake) >= f.opts.StatusRefresh {
+	wasStale := seen && !prev.ReceivedAt.IsZero() && now.Sub(prev.ReceivedAt) >= staleAge(a.Wire.IntervalSeconds)
+	if view.Status != prev.Status || wasStale || now.Sub(a.lastWake) >= f.opts.StatusRefresh {
 		a.lastWake = now
 		fx.wakeHCA = append(fx.wakeHCA, a.Key)
 	}
@@ -280,9 +281,12 @@ func (f *Fleet) Ingest(h Handle, r *protocol.Result) string {
 		up = 0
 	}
 	latency := view.Latency.Seconds()
+	status := string(r.Status)
 	fx.metrics = append(fx.metrics, func() {
 		f.metrics.checkUp.WithLabelValues(lv...).Set(up)
 		f.metrics.checkLatency.WithLabelValues(lv...).Observe(latency)
+		f.metrics.checkStale.WithLabelValues(lv...).Set(0)
+		f.metrics.assignmentResults.WithLabelValues(lv[0], lv[1], lv[2], status).Inc()
 	})
 	return string(r.Status)
 }

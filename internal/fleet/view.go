@@ -36,15 +36,30 @@ type CheckView struct {
 	// Persisted is true for a view read from the persisted status, which stands until the
 	// satellite reports to this manager.
 	Persisted bool
+	// ReceivedAt is when this manager took the view's last result, by its own clock (a
+	// satellite's clock may be off); for a persisted view, when this manager read it, so that a
+	// new manager gives every satellite the full stale age to report again.
+	ReceivedAt time.Time
+}
+
+// minStaleAge is the least age at which a view is stale: a check run every 5 s must not turn
+// stale over one lost result and a reconnect.
+const minStaleAge = 2 * time.Minute
+
+// staleAge is the age of a view at which it no longer stands for the satellite's view: three
+// intervals of the check, at least minStaleAge.
+func staleAge(intervalSeconds int) time.Duration {
+	return max(3*time.Duration(intervalSeconds)*time.Second, minStaleAge)
 }
 
 // nextView folds a result into a view. A satellite turns unhealthy after failureThreshold
 // failures in a row, and back after successThreshold successes in a row; a result that passes
 // otherwise sets the view to its own status (healthy or degraded).
-func nextView(prev CheckView, r *protocol.Result, th v1alpha1.Thresholds) CheckView {
+func nextView(prev CheckView, r *protocol.Result, th v1alpha1.Thresholds, now time.Time) CheckView {
 	v := prev
 	v.Persisted = false
 	v.LastRunAt = r.ExecutedAt
+	v.ReceivedAt = now
 	v.Latency = 0
 	if r.LatencyMs != nil {
 		v.Latency = time.Duration(*r.LatencyMs * float64(time.Millisecond))
@@ -73,10 +88,18 @@ func nextView(prev CheckView, r *protocol.Result, th v1alpha1.Thresholds) CheckV
 }
 
 // Counts counts satellites by their view of a check; a satellite whose view no result has
-// decided yet is Unknown.
+// decided yet is Unknown. Satellites that do not report, because they are Offline or their view
+// is stale, are counted as such and in none of the four views: the quorum counts only the
+// satellites that report.
 type Counts struct {
 	Healthy, Degraded, Unhealthy, Unknown int32
+	// Offline counts the satellites whose Satellite is Offline; Stale those that are Online but
+	// whose view is older than its stale age.
+	Offline, Stale int32
 }
+
+// Reporting is how many satellites the four views count.
+func (c Counts) Reporting() int32 { return c.Healthy + c.Degraded + c.Unhealthy + c.Unknown }
 
 func (c *Counts) add(s v1alpha1.ResultStatus) {
 	switch s {
@@ -91,13 +114,14 @@ func (c *Counts) add(s v1alpha1.ResultStatus) {
 	}
 }
 
-// State aggregates the views with the quorum: Unhealthy when at least quorum satellites see it
-// unhealthy (a quorum larger than the selection counts as all of it, so a misconfigured quorum
-// cannot hide an outage), Degraded when some see it unhealthy or degraded, Healthy when all that
-// reported see it healthy, Unknown before any report.
+// State aggregates the reporting satellites' views with the quorum: Unhealthy when at least
+// quorum satellites see it unhealthy (a quorum larger than the reporting satellites counts as all
+// of them, so a misconfigured quorum or an outage of satellites cannot hide an outage of the
+// system), Degraded when some see it unhealthy or degraded, Healthy when all that reported see
+// it healthy, Unknown before any report and while no satellite reports. Offline and stale
+// satellites never make a check Unhealthy: their targets are not to blame.
 func (c Counts) State(quorum int32) v1alpha1.CheckState {
-	selected := c.Healthy + c.Degraded + c.Unhealthy + c.Unknown
-	q := max(min(quorum, selected), 1)
+	q := max(min(quorum, c.Reporting()), 1)
 	switch {
 	case c.Unhealthy >= q:
 		return v1alpha1.CheckUnhealthy

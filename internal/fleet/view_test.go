@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/protocol"
@@ -72,8 +73,8 @@ func TestNextView(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := nextView(tc.prev, result(tc.got), th)
-			tc.want.Latency, tc.want.LastRunAt, tc.want.Message = 42*time.Millisecond, at, string(tc.got)
+			got := nextView(tc.prev, result(tc.got), th, at)
+			tc.want.Latency, tc.want.LastRunAt, tc.want.ReceivedAt, tc.want.Message = 42*time.Millisecond, at, at, string(tc.got)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("view (-want +got):\n%s", diff)
 			}
@@ -147,6 +148,118 @@ func TestCountsState(t *testing.T) {
 	for name, tc := range cases {
 		if got := tc.counts.State(tc.quorum); got != tc.want {
 			t.Errorf("%s: State = %s, want %s", name, got, tc.want)
+		}
+	}
+}
+
+func TestCountsStateCountsOnlyReportingSatellites(t *testing.T) {
+	cases := map[string]struct {
+		counts Counts
+		quorum int32
+		want   v1alpha1.CheckState
+	}{
+		"all offline is Unknown, not Unhealthy":      {counts: Counts{Offline: 3}, quorum: 1, want: v1alpha1.CheckUnknown},
+		"all stale is Unknown":                       {counts: Counts{Stale: 2}, quorum: 1, want: v1alpha1.CheckUnknown},
+		"the quorum shrinks to the reporting ones":   {counts: Counts{Unhealthy: 1, Offline: 2}, quorum: 2, want: v1alpha1.CheckUnhealthy},
+		"offline satellites do not make up a quorum": {counts: Counts{Unhealthy: 1, Healthy: 1, Offline: 2}, quorum: 2, want: v1alpha1.CheckDegraded},
+		"healthy with some offline":                  {counts: Counts{Healthy: 1, Offline: 1, Stale: 1}, quorum: 1, want: v1alpha1.CheckHealthy},
+	}
+	for name, tc := range cases {
+		if got := tc.counts.State(tc.quorum); got != tc.want {
+			t.Errorf("%s: State = %s, want %s", name, got, tc.want)
+		}
+	}
+}
+
+// TestReportOfflineAndStale drives three satellites of one assignment with a fake clock: views
+// turn stale after three intervals (at least 2 minutes) by the manager's clock, an Offline
+// satellite does not report, and neither counts towards the state.
+func TestReportOfflineAndStale(t *testing.T) {
+	const interval = 30 // seconds: stale after 90 s would be below the 2 minute floor
+	type sat struct {
+		offline bool
+		result  v1alpha1.ResultStatus // "" sends none
+	}
+	cases := map[string]struct {
+		sats      map[string]sat
+		after     time.Duration // between the results and the report
+		want      Counts
+		wantStale []string
+		wantState v1alpha1.CheckState
+		wantNext  time.Duration
+	}{
+		"fresh views all count": {
+			sats:  map[string]sat{"a": {result: v1alpha1.ResultUnhealthy}, "b": {result: v1alpha1.ResultHealthy}, "c": {result: v1alpha1.ResultHealthy}},
+			after: time.Minute, want: Counts{Unhealthy: 1, Healthy: 2}, wantState: v1alpha1.CheckUnhealthy, wantNext: time.Minute,
+		},
+		"an offline satellite is counted as offline": {
+			sats:  map[string]sat{"a": {offline: true, result: v1alpha1.ResultUnhealthy}, "b": {result: v1alpha1.ResultHealthy}, "c": {result: v1alpha1.ResultHealthy}},
+			after: time.Second, want: Counts{Offline: 1, Healthy: 2}, wantState: v1alpha1.CheckHealthy, wantNext: 2*time.Minute - time.Second,
+		},
+		"all offline is Unknown": {
+			sats:  map[string]sat{"a": {offline: true, result: v1alpha1.ResultUnhealthy}, "b": {offline: true}, "c": {offline: true}},
+			after: time.Second, want: Counts{Offline: 3}, wantState: v1alpha1.CheckUnknown,
+		},
+		"views older than the stale age are stale": {
+			sats:  map[string]sat{"a": {result: v1alpha1.ResultUnhealthy}, "b": {result: v1alpha1.ResultHealthy}, "c": {}},
+			after: 2 * time.Minute, want: Counts{Stale: 2, Unknown: 1}, wantStale: []string{"a", "b"}, wantState: v1alpha1.CheckUnknown,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f, clk := newTestFleet()
+			sel, err := NewSelection(&v1alpha1.HealthCheckAssignmentSpec{Regions: []string{"eu-west-1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.UpsertAssignment(AssignmentInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "p"}, UID: "hca-1", Generation: 1,
+				Selection: sel, Wire: protocol.Assignment{ConfigID: "hca-1", SystemID: "payments-api", IntervalSeconds: interval}}); err != nil {
+				t.Fatal(err)
+			}
+			for name, s := range tc.sats {
+				info := satInfo("monitoring", name, "uid-"+name, "csat_"+name)
+				f.UpsertSatellite(info)
+				if s.result != "" {
+					h, _, ok := f.Authenticate(string(info.UID), "csat_"+name, oursCaps, &recordingConn{})
+					if !ok {
+						t.Fatalf("%s does not authenticate", name)
+					}
+					f.Ingest(h, &protocol.Result{ConfigID: "hca-1", Status: s.result, ExecutedAt: clk.Now()})
+				}
+				info.Offline = s.offline
+				f.UpsertSatellite(info)
+			}
+			clk.Step(tc.after)
+			rep, ok := f.Report("hca-1", 100)
+			if !ok {
+				t.Fatal("no report")
+			}
+			if diff := cmp.Diff(tc.want, rep.Counts); diff != "" {
+				t.Errorf("counts (-want +got):\n%s", diff)
+			}
+			var stale []string
+			for _, v := range rep.NotHealthy {
+				if v.Stale {
+					stale = append(stale, v.Name)
+				}
+			}
+			if diff := cmp.Diff(tc.wantStale, stale); diff != "" {
+				t.Errorf("stale views (-want +got):\n%s", diff)
+			}
+			if got := rep.Counts.State(1); got != tc.wantState {
+				t.Errorf("state = %s, want %s", got, tc.wantState)
+			}
+			if rep.NextStale != tc.wantNext {
+				t.Errorf("next stale in %v, want %v", rep.NextStale, tc.wantNext)
+			}
+		})
+	}
+}
+
+func TestStaleAge(t *testing.T) {
+	for interval, want := range map[int]time.Duration{5: 2 * time.Minute, 40: 2 * time.Minute, 60: 3 * time.Minute, 3600: 3 * time.Hour} {
+		if got := staleAge(interval); got != want {
+			t.Errorf("staleAge(%d s) = %v, want %v", interval, got, want)
 		}
 	}
 }

@@ -31,6 +31,8 @@ type metricsSet struct {
 	results *prometheus.CounterVec
 	refused *prometheus.CounterVec
 	ignored *prometheus.CounterVec
+	// certExpiry is when the served certificate expires, in Unix seconds; absent without TLS.
+	certExpiry prometheus.Gauge
 }
 
 // knownIgnored are the frame types of Checkstack's satellite protocol that this manager does not
@@ -66,6 +68,10 @@ var hubMetrics = sync.OnceValue(func() *metricsSet {
 			Help: "Frames of types this manager does not know, from authenticated satellites, ignored, by type (Checkstack's newer types by name, any other as \"other\").",
 		}, []string{"type"}),
 	}
-	metrics.Registry.MustRegister(m.results, m.refused, m.ignored)
+	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "satellite_tls_certificate_expiry_timestamp_seconds",
+		Help: "When the certificate the satellites' endpoint serves expires, in Unix seconds; set only with --tls-cert-file.",
+	})
+	metrics.Registry.MustRegister(m.results, m.refused, m.ignored, m.certExpiry)
 	return m
 })

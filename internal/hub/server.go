@@ -18,6 +18,8 @@ package hub
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -73,6 +75,7 @@ func (h *Hub) Start(ctx context.Context) error {
 	go func() {
 		h.log.Info("Serving satellites", "address", ln.Addr().String(), "path", protocol.Path, "tls", h.opts.TLSCertFile != "")
 		if h.opts.TLSCertFile != "" {
+			h.observeCertificate()
 			errc <- srv.ServeTLS(ln, h.opts.TLSCertFile, h.opts.TLSKeyFile)
 		} else {
 			errc <- srv.Serve(ln)
@@ -239,4 +242,18 @@ func (h *Hub) ended(s *session) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.sessions, s)
+}
+
+// observeCertificate exports when the served certificate expires, for the TLS expiry alert. The
+// server reads the files once, at start, so this is what it serves until it restarts.
+func (h *Hub) observeCertificate() {
+	pair, err := tls.LoadX509KeyPair(h.opts.TLSCertFile, h.opts.TLSKeyFile)
+	if err != nil || len(pair.Certificate) == 0 {
+		return // ServeTLS reports the error
+	}
+	leaf, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return
+	}
+	h.metrics.certExpiry.Set(float64(leaf.NotAfter.Unix()))
 }

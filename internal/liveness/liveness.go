@@ -95,7 +95,7 @@ func Evaluate(in Input) Output {
 		expiry := f.LastHeartbeat.Add(in.Threshold)
 		if in.Now.Before(expiry) {
 			setOnline(&out.Status, in, f)
-			out.RequeueAfter = nextCheck(in.Now, expiry, out.Status.LastHeartbeatAt, in.ReportInterval)
+			out.RequeueAfter = nextCheck(in.Now, expiry, out.Status.LastSeenAt, seenRefresh(in))
 		} else {
 			setOffline(&out.Status, in, v1alpha1.ReasonHeartbeatTimeout, timeoutMessage(in.Threshold))
 		}
@@ -139,9 +139,15 @@ func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) {
 	if f.Version != "" {
 		s.Version = f.Version
 	}
-	if changed || s.LastHeartbeatAt == nil || !f.LastHeartbeat.Before(s.LastHeartbeatAt.Add(in.ReportInterval)) {
+	// lastHeartbeatAt rides along with every refresh of lastSeenAt, which costs the write anyway.
+	seenDue := changed || s.LastSeenAt == nil || !in.Now.Before(s.LastSeenAt.Add(seenRefresh(in)))
+	if seenDue || s.LastHeartbeatAt == nil || !f.LastHeartbeat.Before(s.LastHeartbeatAt.Add(in.ReportInterval)) {
 		last := seconds(f.LastHeartbeat)
 		s.LastHeartbeatAt = &last
+	}
+	if seenDue {
+		seen := seconds(in.Now)
+		s.LastSeenAt = &seen
 	}
 	setCondition(s, in, metav1.ConditionTrue, v1alpha1.ReasonConnected,
 		fmt.Sprintf("Session authenticated at %s", since.UTC().Format(time.RFC3339)))
@@ -151,6 +157,7 @@ func setOffline(s *v1alpha1.SatelliteStatus, in Input, reason, message string) {
 	if s.State == v1alpha1.SatelliteOnline && in.Facts != nil && !in.Facts.LastHeartbeat.IsZero() {
 		last := seconds(in.Facts.LastHeartbeat)
 		s.LastHeartbeatAt = &last
+		s.LastSeenAt = &last
 	}
 	s.State = v1alpha1.SatelliteOffline
 	s.ConnectedSince = nil
@@ -182,7 +189,16 @@ func withEvent(out Output, before v1alpha1.SatelliteState) Output {
 	return out
 }
 
-// nextCheck is the time until the satellite expires or its lastHeartbeatAt is due for a refresh,
+// seenRefresh is how often lastSeenAt is refreshed while Online: once per report interval, by
+// this manager's clock and whether or not a heartbeat came since, so that the LAST SEEN column
+// of an Online satellite never shows an age above the report interval. It keeps the write
+// budget of one status write per satellite per report interval; an age below the offline
+// threshold as well needs a report interval of at most three quarters of the threshold.
+func seenRefresh(in Input) time.Duration {
+	return in.ReportInterval
+}
+
+// nextCheck is the time until the satellite expires or its lastSeenAt is due for a refresh,
 // whichever comes first. A refresh already due waits for the expiry check.
 func nextCheck(now, expiry time.Time, persisted *metav1.Time, reportInterval time.Duration) time.Duration {
 	next := expiry

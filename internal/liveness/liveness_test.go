@@ -43,7 +43,7 @@ func mt(d time.Duration) *metav1.Time { t := metav1.NewTime(at(d)); return &t }
 
 // persisted builds a status as the reconciler would have written it.
 func persisted(state v1alpha1.SatelliteState, reason string, lastHeartbeat time.Duration) v1alpha1.SatelliteStatus {
-	s := v1alpha1.SatelliteStatus{State: state, LastHeartbeatAt: mt(lastHeartbeat)}
+	s := v1alpha1.SatelliteStatus{State: state, LastHeartbeatAt: mt(lastHeartbeat), LastSeenAt: mt(lastHeartbeat)}
 	status := metav1.ConditionFalse
 	if state == v1alpha1.SatelliteOnline {
 		status = metav1.ConditionTrue
@@ -86,6 +86,7 @@ func TestEvaluate(t *testing.T) {
 		},
 		"first observation of a connected satellite is silent": {
 			status: v1alpha1.SatelliteStatus{}, facts: connected(time.Minute - time.Second), now: time.Minute,
+			// The requeue is for the expiry, due before the lastSeenAt refresh.
 			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: threshold - time.Second,
 		},
 		"online to offline when heartbeats stop": {
@@ -98,6 +99,8 @@ func TestEvaluate(t *testing.T) {
 			wantRequeue: threshold,
 		},
 		"unchanged online is silent and writes nothing": {
+			// lastSeenAt (10 s ago) is due again a report interval after it was written, later
+			// than the expiry.
 			status: online, facts: connected(-5 * time.Second), now: 0,
 			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: threshold - 5*time.Second,
 			wantNoWrite: true,
@@ -120,7 +123,8 @@ func TestEvaluate(t *testing.T) {
 		},
 		"a long threshold holds on": {
 			status: online, facts: connected(0), now: 10 * time.Minute, threshold: time.Hour,
-			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: 50 * time.Minute,
+			// lastSeenAt is due every report interval, before the expiry.
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: report,
 		},
 
 		// The grace after a clean disconnect.
@@ -154,9 +158,9 @@ func TestEvaluate(t *testing.T) {
 			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantEvent: v1alpha1.EventSatelliteOffline,
 		},
 		"a satellite that reconnects to a new leader is silent": {
-			// The requeue is for the lastHeartbeatAt refresh, due before the expiry.
+			// The requeue is for the lastSeenAt refresh (written 30 s ago), due before the expiry.
 			status: online, facts: connected(20 * time.Second), now: 20 * time.Second,
-			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: report - 10*time.Second - 20*time.Second,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: report - 30*time.Second,
 		},
 	}
 	for name, tc := range cases {
@@ -246,8 +250,8 @@ func TestEvaluateSequence(t *testing.T) {
 	if status.State != v1alpha1.SatelliteOffline {
 		t.Errorf("final state = %q, want Offline", status.State)
 	}
-	// First Offline, Online, one lastHeartbeatAt refresh per report interval over ten minutes
-	// (600 s / 60 s = 10), and Offline again.
+	// First Offline, Online, one lastSeenAt refresh per report interval over ten minutes (600 s
+	// / 60 s, 10), and Offline again.
 	if writes > 13 {
 		t.Errorf("%d status writes, want at most 13", writes)
 	}
@@ -258,6 +262,7 @@ func TestEvaluateSequence(t *testing.T) {
 
 func TestEvaluateRefreshesLastHeartbeatOncePerReportInterval(t *testing.T) {
 	online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
+	online.LastSeenAt = mt(time.Hour) // not due: the report interval alone decides
 	for _, tc := range []struct {
 		heartbeat time.Duration
 		wantWrite bool
@@ -284,5 +289,31 @@ func TestEvaluateRecordsVersionChange(t *testing.T) {
 		Threshold: threshold, DisconnectGrace: grace, ReportInterval: report})
 	if out.Status.Version != "0.2.0" || out.Event != nil {
 		t.Errorf("version = %q, event = %+v; want 0.2.0 and no event", out.Status.Version, out.Event)
+	}
+}
+
+// TestLastSeenStaysWithinTheReportInterval follows the requeues of an Online satellite that sends
+// heartbeats every 15 s, and checks the age of lastSeenAt at every moment a reconcile happens and
+// just before it: it never exceeds the report interval.
+func TestLastSeenStaysWithinTheReportInterval(t *testing.T) {
+	for _, th := range []time.Duration{5 * time.Second, threshold, 10 * time.Minute} {
+		clk := clocktesting.NewFakeClock(t0)
+		facts := &Facts{Connected: true, ConnectedSince: t0, LastHeartbeat: t0}
+		var status v1alpha1.SatelliteStatus
+		for range 100 {
+			out := Evaluate(Input{Status: status, Facts: facts, Now: clk.Now(), TrackingSince: t0,
+				Threshold: th, DisconnectGrace: grace, ReportInterval: report})
+			status = out.Status
+			if status.State != v1alpha1.SatelliteOnline || out.RequeueAfter <= 0 {
+				t.Fatalf("threshold %v: state %s, requeue %v", th, status.State, out.RequeueAfter)
+			}
+			// The next reconcile runs at the requeue; the age just before it is the largest.
+			clk.Step(out.RequeueAfter)
+			facts.LastHeartbeat = clk.Now().Add(-time.Second)
+			// One second more: lastSeenAt is truncated to what the API stores.
+			if age := clk.Since(status.LastSeenAt.Time); age > report+time.Second {
+				t.Fatalf("threshold %v: lastSeenAt is %v old while Online, above the report interval %v", th, age, report)
+			}
+		}
 	}
 }
