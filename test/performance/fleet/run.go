@@ -69,7 +69,9 @@ func run(ctx context.Context, o options) (err error) {
 	if env.self, err = os.Executable(); err != nil {
 		return err
 	}
-	fmt.Println("fleet: building cmd/manager from", sourceState())
+	// The manager is built once, so every size names the source of that one build.
+	source := sourceState()
+	fmt.Println("fleet: building cmd/manager from", source)
 	if env.managerBin, err = buildManager(ctx, tmp); err != nil {
 		return err
 	}
@@ -78,7 +80,7 @@ func run(ctx context.Context, o options) (err error) {
 	for _, n := range o.sizes {
 		r := newReport(n)
 		r.bulk = o.bulk
-		r.facts, r.limits["orchestrator"] = facts+"; manager built from "+sourceState(), limit
+		r.facts, r.limits["orchestrator"] = facts+"; manager built from "+source, limit
 		reports = append(reports, r)
 		fmt.Printf("\n=== N = %d ===\n", n)
 		if err := runSize(ctx, o, env, r); err != nil {
@@ -312,10 +314,12 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 		if err != nil {
 			return err
 		}
+		start := time.Now()
 		configID, err = pushPhase(ctx, o, r, cl, sw.ctl)
 		if after, cerr := sw.ctl.call(request{Op: opCounters}); cerr == nil {
 			if lost := endsSince(before.Counters, after.Counters); lost != "" {
-				r.notes = append(r.notes, "sessions that ended during the push phase, by cause: "+lost)
+				r.notes = append(r.notes, fmt.Sprintf("sessions that ended during the push phase, by cause: %s; Online-to-Offline transitions watched in it: %d",
+					lost, w.offlineSince(start)))
 				fmt.Println(r.notes[len(r.notes)-1])
 			}
 		}
@@ -532,7 +536,7 @@ func newAssignment(namespace, name string) *v1alpha1.HealthCheckAssignment {
 func pushPhase(ctx context.Context, o options, r *report, cl *cluster, ctl *controller) (string, error) {
 	ns := o.namespace
 	push := func(name, key string) (string, error) {
-		from := cl.audit.mark()
+		from, fromT := cl.audit.mark(), time.Now()
 		hca := newAssignment(ns, name)
 		if err := cl.client.Create(ctx, hca); err != nil {
 			return "", err
@@ -557,6 +561,7 @@ func pushPhase(ctx context.Context, o options, r *report, cl *cluster, ctl *cont
 			return "", werr
 		}
 		r.pushWrites[key] = writes
+		r.set(key+".writeWindowS", time.Since(fromT).Seconds())
 		fmt.Printf("%s: p50 %.0f ms, p99 %.0f ms, max %.0f ms, %d never; manager writes until 5 s after: %s\n",
 			name, r.get(key+".p50"), r.get(key+".p99"), r.get(key+".max"), missing, writes)
 		return string(hca.UID), err
