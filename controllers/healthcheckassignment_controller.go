@@ -60,9 +60,7 @@ type AssignmentFleet interface {
 	RemoveAssignment(types.NamespacedName)
 	// Report summarises the satellites' views of the assignment with this UID.
 	Report(uid types.UID, maxListed int) (fleet.Report, bool)
-	// HasAssignment reports whether the fleet relays the assignment with this UID, and Known
-	// whether it holds the Satellite with this UID.
-	HasAssignment(uid types.UID) bool
+	// Known reports whether the fleet holds the Satellite with this UID.
 	Known(uid types.UID) bool
 	// AssignmentEvents wakes the reconciler when results or its satellites change its status.
 	AssignmentEvents() <-chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
@@ -124,15 +122,16 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	// controller-runtime's logger already names the object.
 	log := logf.FromContext(ctx)
 
-	if wait, err := r.satellitesPending(ctx, hca); err != nil || wait {
-		return ctrl.Result{RequeueAfter: satellitesPendingRetry}, err
-	}
-
 	status := hca.Status.DeepCopy()
 	status.ObservedGeneration = hca.Generation
 	ready, err := r.relay(ctx, hca)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	// Relayed already, so that results the satellites resend are taken; judged only once the
+	// fleet holds the Satellites it selects.
+	if wait, err := r.satellitesPending(ctx, hca); err != nil || wait {
+		return ctrl.Result{RequeueAfter: satellitesPendingRetry}, err
 	}
 	report, relayed := r.Fleet.Report(hca.UID, maxListedSatellites)
 	applyReport(status, report)
@@ -249,15 +248,16 @@ func notRelayableCondition(ready metav1.Condition, rep fleet.Report) *metav1.Con
 
 // satellitesPendingRetry is how soon an assignment waiting for its Satellites to reach the fleet
 // looks again; they reach it with their first reconcile.
-const satellitesPendingRetry = time.Second
+const satellitesPendingRetry = 250 * time.Millisecond
 
-// satellitesPending reports whether the assignment is new to the fleet while Satellites of its
-// namespace that it selects are not yet: a new manager reconciles assignments and Satellites in
-// any order, and an assignment judged before its Satellites would say NoSatellitesSelected and
-// overwrite its persisted views. It waits at most fleetLoadWait after the reconciler started: a
-// Satellite whose own reconcile keeps failing must not hold its assignments back for good.
+// satellitesPending reports whether Satellites of the namespace that the assignment selects are
+// not in the fleet yet: a new manager reconciles assignments and Satellites in any order, and an
+// assignment judged before its Satellites would say NoSatellitesSelected and overwrite its
+// persisted views. It waits only within fleetLoadWait of the reconciler's start: later a new
+// Satellite reaches the fleet within a reconcile, and one whose own reconcile keeps failing must
+// not hold its assignments back for good.
 func (r *HealthCheckAssignmentReconciler) satellitesPending(ctx context.Context, hca *v1alpha1.HealthCheckAssignment) (bool, error) {
-	if r.Fleet.HasAssignment(hca.UID) || r.Clock.Since(r.startedAt()) >= fleetLoadWait {
+	if r.Clock.Since(r.startedAt()) >= fleetLoadWait {
 		return false, nil
 	}
 	sel, err := fleet.NewSelection(&hca.Spec)

@@ -137,10 +137,21 @@ var _ = Describe("HealthCheckAssignment states that say why", func() {
 			// Admission checks the operators; a label value is checked when the selector compiles.
 			s.SatelliteSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "not a label value!"}}
 		}),
-		Entry("SecretUnavailable", v1alpha1.ReasonSecretUnavailable, string(v1alpha1.CheckUnknown), func(s *v1alpha1.HealthCheckAssignmentSpec) {
+		Entry("SecretNotPermitted", v1alpha1.ReasonSecretNotPermitted, string(v1alpha1.CheckUnknown), func(s *v1alpha1.HealthCheckAssignmentSpec) {
+			// A missing Secret is one without consent: the manager reads no other.
 			s.Check = v1alpha1.CheckSpec{Type: v1alpha1.CheckHTTP, HTTP: &v1alpha1.HTTPCheck{URL: "https://payments.example.com/",
 				Headers: []v1alpha1.HTTPHeader{{Name: "Authorization", ValueFrom: &v1alpha1.HeaderValueSource{
 					SecretKeyRef: v1alpha1.SecretKeySelector{Name: "missing", Key: "bearer"}}}}}}
+		}),
+		Entry("SecretUnavailable", v1alpha1.ReasonSecretUnavailable, string(v1alpha1.CheckUnknown), func(s *v1alpha1.HealthCheckAssignmentSpec) {
+			// A Secret that consents to checks but lacks the key.
+			Expect(k8sClient.Create(ctx, &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "keyless", Labels: map[string]string{v1alpha1.LabelCheckSecret: "true"}},
+				Data:       map[string][]byte{"other": []byte("x")},
+			})).To(Succeed())
+			s.Check = v1alpha1.CheckSpec{Type: v1alpha1.CheckHTTP, HTTP: &v1alpha1.HTTPCheck{URL: "https://payments.example.com/",
+				Headers: []v1alpha1.HTTPHeader{{Name: "Authorization", ValueFrom: &v1alpha1.HeaderValueSource{
+					SecretKeyRef: v1alpha1.SecretKeySelector{Name: "keyless", Key: "bearer"}}}}}}
 		}),
 		Entry("NoSatellitesSelected", v1alpha1.ReasonNoSatellitesSelected, string(v1alpha1.CheckUnknown), func(s *v1alpha1.HealthCheckAssignmentSpec) {
 			s.Satellites = []string{"nobody"}

@@ -338,14 +338,6 @@ type Report struct {
 	NextStale time.Duration
 }
 
-// HasAssignment reports whether the fleet relays the assignment with this UID.
-func (f *Fleet) HasAssignment(uid types.UID) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, ok := f.assignments[uid]
-	return ok
-}
-
 // MaxNotRelayedNames bounds Report.NotRelayed, which a condition's message lists.
 const MaxNotRelayedNames = 10
 
