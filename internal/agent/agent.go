@@ -333,7 +333,6 @@ func (a *Agent) runner(as protocol.Assignment) func(context.Context) {
 // record turns an outcome into a result, buffers it until the manager acknowledges it, and wakes
 // the writer.
 func (a *Agent) record(as protocol.Assignment, executedAt time.Time, out checks.Outcome) {
-	a.produced.Add(1)
 	a.metrics.checks.WithLabelValues(as.StrategyID, string(out.Status)).Inc()
 	if out.Status == v1alpha1.ResultUnhealthy {
 		a.metrics.failures.WithLabelValues(as.StrategyID).Inc()
@@ -355,10 +354,14 @@ func (a *Agent) record(as protocol.Assignment, executedAt time.Time, out checks.
 	}
 	frame, err := encodeResult(r)
 	if err != nil {
+		a.produced.Add(1)
 		a.log.Error(err, "Dropping a result the manager would refuse", "configId", as.ConfigID)
 		return
 	}
-	if dropped := a.buffer.add(r.ID, frame); dropped > 0 {
+	dropped := a.buffer.add(r.ID, frame)
+	// Counted once buffered, so that stats never show a result produced but not yet buffered.
+	a.produced.Add(1)
+	if dropped > 0 {
 		a.metrics.dropped.Add(float64(dropped))
 		if a.dropping.CompareAndSwap(false, true) {
 			a.log.Info("The result buffer is full; dropping the oldest unacknowledged results",
