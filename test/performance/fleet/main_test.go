@@ -239,6 +239,7 @@ func TestEndCause(t *testing.T) {
 		"close frame":          {read: &websocket.CloseError{Code: 1013}, want: "close 1013"},
 		"read deadline":        {read: fmt.Errorf("read: %w", timeout), want: "client read deadline"},
 		"server went away":     {read: io.ErrUnexpectedEOF, want: "dropped by the server without a close frame"},
+		"gorilla's 1006":       {read: &websocket.CloseError{Code: websocket.CloseAbnormalClosure}, want: "dropped by the server without a close frame"},
 		"reset":                {read: fmt.Errorf("read: %w", syscall.ECONNRESET), want: "dropped by the server without a close frame"},
 		"write deadline first": {read: io.ErrUnexpectedEOF, write: &timeout, want: "client write deadline"},
 		"write failed first":   {read: io.ErrUnexpectedEOF, write: &broken, want: "client write failed"},

@@ -691,15 +691,16 @@ func endCause(readErr error, writeErr *error) string {
 		}
 		return "client write failed"
 	}
+	// gorilla reports a connection that ended without a close frame as close 1006.
 	var ce *websocket.CloseError
-	if errors.As(readErr, &ce) {
+	if errors.As(readErr, &ce) && ce.Code != websocket.CloseAbnormalClosure {
 		return "close " + strconv.Itoa(ce.Code)
 	}
 	var ne net.Error
 	if errors.As(readErr, &ne) && ne.Timeout() {
 		return "client read deadline"
 	}
-	if errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) || errors.Is(readErr, syscall.ECONNRESET) {
+	if ce != nil || errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) || errors.Is(readErr, syscall.ECONNRESET) {
 		return "dropped by the server without a close frame"
 	}
 	return "other"
