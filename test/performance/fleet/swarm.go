@@ -424,7 +424,10 @@ func (c *satClient) session(ctx context.Context) sessionEnd {
 	}
 	defer func() { _ = conn.Close() }()
 	conn.SetReadLimit(16 << 20)
-	frame, _ := protocol.Encode(&protocol.Authenticate{ClientID: c.cred.ClientID, Token: c.cred.Token})
+	// The swarm's clients speak our dialect, as our agent does: without the capability the
+	// manager serves them Checkstack's shapes and per-revision configIds.
+	frame, _ := protocol.Encode(&protocol.Authenticate{ClientID: c.cred.ClientID, Token: c.cred.Token,
+		Capabilities: []string{protocol.CapabilityCheckConfig}})
 	_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 	if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
 		return c.ended(err, 0)
