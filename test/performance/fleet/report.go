@@ -91,7 +91,7 @@ func ratio(a, b float64) string {
 }
 
 func met(ok bool, v float64) string {
-	if math.IsNaN(v) {
+	if math.IsNaN(v) && !ok {
 		return "not measured"
 	}
 	if ok {
@@ -170,7 +170,12 @@ func (r *report) rows() []row {
 	pushRow := func(name, key string) {
 		p99 := g(key + ".p99")
 		ok := p99 <= 1000 && g(key+".missing") == 0
-		add(row{name: name, mgr: num(g(key+".p50"), "%.0f") + " / " + num(p99, "%.0f") + " ms", goal: "p99 ≤ 1 s", met: met(ok, p99)})
+		cell := num(g(key+".p50"), "%.0f") + " / " + num(p99, "%.0f") + " ms"
+		if m := g(key + ".missing"); m > 0 {
+			cell += fmt.Sprintf(" (%.0f of %d never got it)", m, r.n)
+			p99 = math.Inf(1)
+		}
+		add(row{name: name, mgr: cell, goal: "p99 ≤ 1 s", met: met(ok, p99)})
 		if w, found := r.pushWrites[key]; found {
 			// The steady state goes on writing statuses meanwhile; what the change caused is the
 			// excess over the steady rate for as long.

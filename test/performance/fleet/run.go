@@ -547,10 +547,14 @@ func pushPhase(ctx context.Context, o options, r *report, cl *cluster, ctl *cont
 			return "", err
 		}
 		lat, missing := latencies(resp.Times, created)
-		r.set(key+".p50", ms(percentile(lat, 50)))
-		r.set(key+".p99", ms(percentile(lat, 99)))
-		r.set(key+".max", ms(percentile(lat, 100)))
 		r.set(key+".missing", float64(missing))
+		// A percentile over nobody is no latency: the figure stays unmeasured and the row says
+		// how many never got it.
+		if len(lat) > 0 {
+			r.set(key+".p50", ms(percentile(lat, 50)))
+			r.set(key+".p99", ms(percentile(lat, 99)))
+			r.set(key+".max", ms(percentile(lat, 100)))
+		}
 		// Writes the change caused: everything the manager wrote until 5 s after the last
 		// delivery.
 		if serr := sleep(ctx, 5*time.Second); serr != nil {
