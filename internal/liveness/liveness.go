@@ -139,9 +139,11 @@ func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) {
 	if f.Version != "" {
 		s.Version = f.Version
 	}
-	// lastHeartbeatAt rides along with every refresh of lastSeenAt, which costs the write anyway.
+	// lastHeartbeatAt rides along with every refresh of lastSeenAt, which costs the write anyway,
+	// and with no other: a refresh of its own, on a heartbeat between two of lastSeenAt, would
+	// make two writes per report interval.
 	seenDue := changed || s.LastSeenAt == nil || !in.Now.Before(s.LastSeenAt.Add(seenRefresh(in)))
-	if seenDue || s.LastHeartbeatAt == nil || !f.LastHeartbeat.Before(s.LastHeartbeatAt.Add(in.ReportInterval)) {
+	if seenDue || s.LastHeartbeatAt == nil {
 		last := seconds(f.LastHeartbeat)
 		s.LastHeartbeatAt = &last
 	}

@@ -261,21 +261,24 @@ func TestEvaluateSequence(t *testing.T) {
 }
 
 func TestEvaluateRefreshesLastHeartbeatOncePerReportInterval(t *testing.T) {
-	online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
-	online.LastSeenAt = mt(time.Hour) // not due: the report interval alone decides
-	for _, tc := range []struct {
-		heartbeat time.Duration
-		wantWrite bool
+	for name, tc := range map[string]struct {
+		lastSeen, now time.Duration
+		wantWrite     bool
 	}{
-		{heartbeat: report - time.Second, wantWrite: false},
-		{heartbeat: report, wantWrite: true},
+		// lastHeartbeatAt (written at 0) is a report interval old, but lastSeenAt is not due:
+		// a refresh of lastHeartbeatAt alone would be a second write in the interval.
+		"a heartbeat alone refreshes nothing": {lastSeen: 30 * time.Second, now: report + time.Second, wantWrite: false},
+		// lastHeartbeatAt rides along with the refresh of lastSeenAt, once per interval.
+		"it rides along with lastSeenAt": {lastSeen: 0, now: report, wantWrite: true},
 	} {
-		facts := connected(tc.heartbeat)
+		online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
+		online.LastSeenAt = mt(tc.lastSeen)
+		facts := connected(tc.now - time.Second)
 		facts.ConnectedSince = at(-time.Hour)
-		out := Evaluate(Input{Status: online, Facts: facts, Now: at(tc.heartbeat), TrackingSince: t0,
+		out := Evaluate(Input{Status: online, Facts: facts, Now: at(tc.now), TrackingSince: t0,
 			Threshold: threshold, DisconnectGrace: grace, ReportInterval: report})
-		if got := out.Status.LastHeartbeatAt.Time.Equal(at(tc.heartbeat)); got != tc.wantWrite {
-			t.Errorf("heartbeat %v after the last write: refreshed = %v, want %v", tc.heartbeat, got, tc.wantWrite)
+		if got := out.Status.LastHeartbeatAt.Time.Equal(at(tc.now - time.Second)); got != tc.wantWrite {
+			t.Errorf("%s: lastHeartbeatAt refreshed = %v, want %v", name, got, tc.wantWrite)
 		}
 	}
 }
