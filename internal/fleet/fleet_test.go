@@ -290,3 +290,27 @@ func TestSeedsReachSatellitesSelectedLater(t *testing.T) {
 		t.Errorf("counts with a new satellite (-want +got):\n%s", diff)
 	}
 }
+
+func TestHeartbeatWakesASatelliteJudgedOffline(t *testing.T) {
+	f, _ := newTestFleet()
+	info := satInfo("monitoring", "eu-west", "uid-1", "csat_a")
+	f.UpsertSatellite(info)
+	h, _, ok := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
+	if !ok {
+		t.Fatal("does not authenticate")
+	}
+	f.Heartbeat(h, "0.1.0", nil)
+	drain(f)
+	f.Heartbeat(h, "0.1.0", nil)
+	if s, _ := drain(f); s != 0 {
+		t.Errorf("%d wake-ups for a heartbeat of an Online satellite, want 0", s)
+	}
+	// The reconciler judged it Offline (heartbeats stopped) while the session stayed open.
+	info.Offline = true
+	f.UpsertSatellite(info)
+	drain(f)
+	f.Heartbeat(h, "0.1.0", nil)
+	if s, _ := drain(f); s != 1 {
+		t.Errorf("%d wake-ups for a heartbeat of a satellite judged Offline, want 1", s)
+	}
+}

@@ -125,8 +125,13 @@ func (f *Fleet) Heartbeat(h Handle, version string, caps []string) {
 		return // a replaced session's late frame
 	}
 	h.sat.facts.LastHeartbeat = f.clock.Now()
-	if version != "" && version != h.sat.facts.Version {
+	switch {
+	case version != "" && version != h.sat.facts.Version:
 		h.sat.facts.Version = version
+		fx.wakeSat = append(fx.wakeSat, h.sat.key)
+	case h.sat.offline:
+		// Judged Offline for missed heartbeats while the session stayed open: nothing else
+		// would wake the reconciler to see it Online again.
 		fx.wakeSat = append(fx.wakeSat, h.sat.key)
 	}
 	if caps != nil && !slices.Equal(caps, h.sat.agent.Capabilities) {
