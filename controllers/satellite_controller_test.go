@@ -326,11 +326,12 @@ var _ = Describe("SatelliteReconciler", func() {
 		Expect(got.Status.LastHeartbeatAt).NotTo(BeNil())
 		Eventually(events(sat, v1alpha1.EventSatelliteOnline)).Should(HaveLen(1))
 
+		// The last heartbeat: the threshold counts from it, not from when its version shows.
+		last := time.Now()
 		fleetState.Heartbeat(session, "0.2.0", nil)
 		Eventually(func() string { return get(sat).Status.Version }).Should(Equal("0.2.0"))
 
 		// Heartbeats stop: Offline within the threshold plus 2 s of the last one.
-		last := time.Now()
 		Eventually(state(sat)).WithTimeout(5*time.Second + 2*time.Second).Should(Equal(v1alpha1.SatelliteOffline))
 		Expect(time.Since(last)).To(BeNumerically(">=", 4*time.Second), "went Offline before the threshold")
 		Expect(onlineReason(sat)).To(Equal(v1alpha1.ReasonHeartbeatTimeout))
