@@ -306,6 +306,7 @@ func (s *session) authenticate(clientID, bearer string) bool {
 	if err != nil {
 		s.log.Error(err, "Encoding authenticated")
 		s.Close(websocket.CloseInternalServerErr, "encoding authenticated failed", nil)
+		s.hub.fleet.Disconnected(handle, true, websocket.CloseInternalServerErr, "encoding authenticated failed")
 		return false
 	}
 	s.sendFrame(frame)
