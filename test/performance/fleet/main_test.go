@@ -230,7 +230,8 @@ func (timeoutErr) Temporary() bool { return true }
 
 func TestEndCause(t *testing.T) {
 	var timeout error = timeoutErr{}
-	broken := errors.New("broken pipe")
+	broken := errors.New("use of closed network connection")
+	reset := fmt.Errorf("write: %w", syscall.EPIPE)
 	cases := map[string]struct {
 		read  error
 		write *error
@@ -243,6 +244,7 @@ func TestEndCause(t *testing.T) {
 		"reset":                {read: fmt.Errorf("read: %w", syscall.ECONNRESET), want: "dropped by the server without a close frame"},
 		"write deadline first": {read: io.ErrUnexpectedEOF, write: &timeout, want: "client write deadline"},
 		"write failed first":   {read: io.ErrUnexpectedEOF, write: &broken, want: "client write failed"},
+		"reset seen on write":  {read: io.ErrUnexpectedEOF, write: &reset, want: "dropped by the server, seen on a write"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -689,8 +689,11 @@ func (c *satClient) ended(err error, upFor time.Duration) sessionEnd {
 func endCause(readErr error, writeErr *error) string {
 	if writeErr != nil {
 		var ne net.Error
-		if errors.As(*writeErr, &ne) && ne.Timeout() {
+		switch {
+		case errors.As(*writeErr, &ne) && ne.Timeout():
 			return "client write deadline"
+		case errors.Is(*writeErr, syscall.EPIPE) || errors.Is(*writeErr, syscall.ECONNRESET):
+			return "dropped by the server, seen on a write"
 		}
 		return "client write failed"
 	}
