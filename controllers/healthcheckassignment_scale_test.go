@@ -34,6 +34,7 @@ import (
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/controlplane"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
@@ -139,11 +140,35 @@ var _ = Describe("An assignment that selects 1,000 satellites", func() {
 		writesForAssignment := total()
 
 		By("reporting: 150 satellites see the check unhealthy, 300 healthy")
+		var handlesMu sync.Mutex
+		var handles []fleet.Handle
+		// The satellites heartbeat, as agents do, so that none turns Offline while the spec waits.
+		stopHeartbeats := make(chan struct{})
+		defer close(stopHeartbeats)
+		go func() {
+			t := time.NewTicker(2 * time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-stopHeartbeats:
+					return
+				case <-t.C:
+					handlesMu.Lock()
+					for _, h := range handles {
+						fleetState.Heartbeat(h, "0.1.0", nil)
+					}
+					handlesMu.Unlock()
+				}
+			}
+		}()
 		report := func(i int, s v1alpha1.ResultStatus) {
 			secret := &corev1.Secret{}
 			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sats[i].Name + "-token"}, secret)).To(Succeed())
 			h, _, ok := fleetState.Authenticate(string(secret.Data[v1alpha1.SecretKeyClientID]), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
 			Expect(ok).To(BeTrue())
+			handlesMu.Lock()
+			handles = append(handles, h)
+			handlesMu.Unlock()
 			Expect(fleetState.Ingest(h, &protocol.Result{ConfigID: string(hca.UID), SystemID: "payments-api", Status: s,
 				Result: &protocol.ResultDetail{Status: s, Message: "connection refused by db.example.com:5432"}, ExecutedAt: time.Now()})).To(Equal(string(s)))
 		}
@@ -155,8 +180,10 @@ var _ = Describe("An assignment that selects 1,000 satellites", func() {
 				report(i, v1alpha1.ResultHealthy)
 			}
 		}
-		// The 450 that connected are Online once their reconciler ran; the others stay Offline.
-		Eventually(status).Should(HaveField("Summary", HaveValue(Equal(v1alpha1.CheckSummary{Healthy: 300, Unhealthy: 150, Offline: 550}))))
+		// The 450 that connected count once their reconciler judged them Online, 450 status
+		// writes that take their time on a loaded machine; the others stay Offline.
+		Eventually(status).WithTimeout(2 * time.Minute).WithPolling(time.Second).
+			Should(HaveField("Summary", HaveValue(Equal(v1alpha1.CheckSummary{Healthy: 300, Unhealthy: 150, Offline: 550}))))
 		st := status()
 		Expect(st.State).To(Equal(v1alpha1.CheckUnhealthy))
 		Expect(st.Satellites).To(HaveLen(100))

@@ -210,6 +210,8 @@ var _ = Describe("A satellite that speaks Checkstack's dialect", func() {
 		sat := createSatellite(ctx, ns, "cs", "eu-west-1", nil)
 		c, _ := connectCheckstack(sat)
 		defer c.close()
+		// An Offline satellite does not report: it stays Online however long the spec takes.
+		c.heartbeats(500 * time.Millisecond)
 		hca := create("expects-204", v1alpha1.CheckSpec{Type: v1alpha1.CheckHTTP,
 			HTTP: &v1alpha1.HTTPCheck{URL: target.URL + "/v1", ExpectedStatusCodes: []int32{204}}})
 		first := c.list(func(as []csAssignment) bool { return len(as) == 1 })[0]
