@@ -60,8 +60,8 @@ type AssignmentFleet interface {
 	RemoveAssignment(types.NamespacedName)
 	// Report summarises the satellites' views of the assignment with this UID.
 	Report(uid types.UID, maxListed int) (fleet.Report, bool)
-	// Known reports whether the fleet holds the Satellite with this UID.
-	Known(uid types.UID) bool
+	// Unknown counts the Satellites of uids that the fleet does not hold yet.
+	Unknown(uids []types.UID) int
 	// AssignmentEvents wakes the reconciler when results or its satellites change its status.
 	AssignmentEvents() <-chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
 }
@@ -269,13 +269,15 @@ func (r *HealthCheckAssignmentReconciler) satellitesPending(ctx context.Context,
 	if err := r.List(ctx, sats, client.InNamespace(hca.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return false, fmt.Errorf("listing the Satellites of the namespace: %w", err)
 	}
+	var selected []types.UID
 	for i := range sats.Items {
 		s := &sats.Items[i]
-		if s.DeletionTimestamp.IsZero() && !r.Fleet.Known(s.UID) && sel.Matches(s.Name, s.Spec.Region, s.Labels) {
-			return true, nil
+		if s.DeletionTimestamp.IsZero() && sel.Matches(s.Name, s.Spec.Region, s.Labels) {
+			selected = append(selected, s.UID)
 		}
 	}
-	return false, nil
+	// One look under the fleet's lock for all of them, not one per Satellite.
+	return r.Fleet.Unknown(selected) > 0, nil
 }
 
 // selectionCondition refines the Ready condition of a relayed check by what its satellites can

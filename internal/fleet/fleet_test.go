@@ -133,7 +133,7 @@ func TestSessionFacts(t *testing.T) {
 	if _, ok := f.Facts("uid-1"); ok {
 		t.Error("facts of a deleted satellite")
 	}
-	if f.Known("uid-1") {
+	if f.Unknown([]types.UID{"uid-1"}) == 0 {
 		t.Error("a deleted satellite is known")
 	}
 }

@@ -309,11 +309,6 @@ func (f *Fleet) TakeRepeatedClose(uid types.UID) (RepeatedClose, bool) {
 	return RepeatedClose{Code: sat.closes.code, Reason: sat.closes.reason, Count: sat.closes.count}, true
 }
 
-// Known reports whether the fleet holds the Satellite's credentials.
-func (f *Fleet) Known(uid types.UID) bool {
-	return f.Unknown([]types.UID{uid}) == 0
-}
-
 // Unknown counts the Satellites of uids whose credentials the fleet does not hold.
 func (f *Fleet) Unknown(uids []types.UID) int {
 	f.mu.Lock()
