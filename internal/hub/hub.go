@@ -72,8 +72,9 @@ type Options struct {
 	// Elected is closed when this manager becomes leader; until then upgrades get 1013.
 	// Nil means leader from the start.
 	Elected <-chan struct{}
-	// Satellites lists the Satellites (the manager's cache), so that a new hub answers 1013
-	// until it holds every one's credentials. Nil means it holds them from the start.
+	// Satellites lists the Satellites (the manager's cache, indexed by IndexSatellites), so
+	// that a new hub answers 1013, not 4001, to an agent whose Satellite's credentials it does
+	// not hold yet. Nil means it holds them from the start.
 	Satellites client.Reader
 }
 

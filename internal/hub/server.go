@@ -41,8 +41,20 @@ import (
 // still loading credentials.
 const closeTryAgainLater = 1013
 
-// credentialsWait bounds how long a new leader waits for every Satellite's credentials.
+// credentialsWait bounds how long a new leader is not Ready, and turns away a token that names
+// no Satellite, while it waits for every Satellite's credentials.
 const credentialsWait = 30 * time.Second
+
+// SatelliteUIDIndex indexes the cache's Satellites by UID, the client ID an agent names its
+// Satellite by, so that a failed authentication can tell a Satellite not loaded yet from none.
+const SatelliteUIDIndex = "metadata.uid"
+
+// IndexSatellites adds SatelliteUIDIndex to the cache that Options.Satellites reads.
+func IndexSatellites(ctx context.Context, indexer client.FieldIndexer) error {
+	return indexer.IndexField(ctx, &v1alpha1.Satellite{}, SatelliteUIDIndex, satelliteUID)
+}
+
+func satelliteUID(o client.Object) []string { return []string{string(o.GetUID())} }
 
 // loadCheckInterval is how long one look at whether every Satellite's credentials are loaded
 // answers for.
@@ -114,9 +126,10 @@ func (h *Hub) ReadyCheck(r *http.Request) error {
 	return h.ready(ctx)
 }
 
-// ready says why the hub cannot serve satellites yet, or nil. A new leader turns them away with
-// 1013 until the SatelliteReconciler has handed it every Satellite's token: refusing them with
-// 4001 instead would send every agent of a failover into its slow retry.
+// ready says why the hub is not Ready yet, or nil: it is not the leader, or, for at most
+// credentialsWait, the SatelliteReconciler has not handed it every Satellite's token yet. Until
+// then a failed authentication may be the manager's lag, and is answered 1013, not 4001, which
+// would send every agent of a failover into its slow retry (see loading).
 func (h *Hub) ready(ctx context.Context) error {
 	if !h.leading() {
 		return errors.New("not the leader")
@@ -156,6 +169,31 @@ func (h *Hub) ready(ctx context.Context) error {
 	return nil
 }
 
+// loading says why a failed authentication may be this manager's lag rather than a wrong
+// token, or "" when it is the token. A client that names its Satellite waits only for that
+// one's credentials, however many others a restarted manager still loads; a token alone names
+// none, so it waits, at most credentialsWait, until every Satellite is loaded.
+func (h *Hub) loading(ctx context.Context, clientID string) string {
+	if clientID == "" {
+		if err := h.ready(ctx); err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+	if h.opts.Satellites == nil || h.fleet.Unknown([]types.UID{types.UID(clientID)}) == 0 {
+		return "" // the fleet holds its credentials, or it names no Satellite
+	}
+	list := &v1alpha1.SatelliteList{}
+	err := h.opts.Satellites.List(ctx, list, client.MatchingFields{SatelliteUIDIndex: clientID}, client.UnsafeDisableDeepCopy)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("looking up the Satellite: %v", err)
+	case len(list.Items) == 0:
+		return ""
+	}
+	return "the Satellite's credentials are not loaded yet"
+}
+
 func (h *Hub) leading() bool {
 	if h.opts.Elected == nil {
 		return true
@@ -192,9 +230,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// claim to reconcile with it, so it is read only with a bearer token.
 		clientID = strings.TrimSpace(r.Header.Get(protocol.HeaderClientID))
 	}
-	// A hub still loading credentials upgrades and answers 1013 instead, so that a valid agent
-	// is told to come back rather than that its token is wrong.
-	if bearer != "" && h.ready(r.Context()) == nil && !h.fleet.Verify(clientID, bearer) {
+	// A hub still loading this Satellite's credentials upgrades and answers 1013 instead, so
+	// that a valid agent is told to come back rather than that its token is wrong.
+	if bearer != "" && !h.fleet.Verify(clientID, bearer) && h.loading(r.Context(), clientID) == "" {
 		release()
 		h.metrics.refused.WithLabelValues(refusedCredentials).Inc()
 		// The client ID is the Satellite's UID, not a secret; the token is never logged.

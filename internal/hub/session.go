@@ -128,11 +128,11 @@ func (s *session) sendFrame(data []byte) {
 func (s *session) run(ctx context.Context, clientID, bearer string) {
 	var readErr error
 	defer func() { s.finish(readErr) }()
-	if err := s.hub.ready(ctx); err != nil {
-		s.Close(closeTryAgainLater, err.Error()+"; try again later", nil)
+	if !s.hub.leading() {
+		s.Close(closeTryAgainLater, "not the leader; try again later", nil)
 		return
 	}
-	if !s.authenticate(clientID, bearer) {
+	if !s.authenticate(ctx, clientID, bearer) {
 		return
 	}
 	opts := &s.hub.opts
@@ -252,8 +252,9 @@ func sniffType(frame []byte) string {
 }
 
 // authenticate takes the credentials from the upgrade or from the first frame, within the
-// pre-auth timeout, and answers authenticated or auth_failed.
-func (s *session) authenticate(clientID, bearer string) bool {
+// pre-auth timeout, and answers authenticated, or auth_failed, or 1013 while the manager still
+// loads the credentials they may match.
+func (s *session) authenticate(ctx context.Context, clientID, bearer string) bool {
 	token := bearer
 	// A bearer client advertises its capabilities in its heartbeats; until the first, it is
 	// taken for a Checkstack satellite, as any client that advertises nothing.
@@ -294,6 +295,10 @@ func (s *session) authenticate(clientID, bearer string) bool {
 	}
 	handle, assignments, ok := s.hub.fleet.Authenticate(clientID, token, caps, s)
 	if !ok {
+		if why := s.hub.loading(ctx, clientID); why != "" {
+			s.Close(closeTryAgainLater, why+"; try again later", nil)
+			return false
+		}
 		// The client ID is the Satellite's UID, not a secret; the token is never logged.
 		s.log.Info("Authentication failed", "clientId", clientID)
 		s.Close(protocol.CloseAuthFailed, "authentication failed", &protocol.AuthFailed{Reason: "invalid credentials"})

@@ -95,3 +95,48 @@ func TestNewLeaderWaitsForCredentials(t *testing.T) {
 		t.Errorf("not ready with every credential loaded: %v", err)
 	}
 }
+
+// TestLoadingNamesTheSatellite checks what a failed authentication is told while a restarted
+// manager loads credentials: 1013 for a client that names a Satellite the fleet does not hold
+// yet, however long the load takes, and 4001 for anything it can tell is a wrong token.
+func TestLoadingNamesTheSatellite(t *testing.T) {
+	loaded := &v1alpha1.Satellite{ObjectMeta: metav1.ObjectMeta{Namespace: "monitoring", Name: "loaded", UID: "uid-loaded"}}
+	pending := &v1alpha1.Satellite{ObjectMeta: metav1.ObjectMeta{Namespace: "monitoring", Name: "pending", UID: "uid-pending"}}
+	scheme := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(loaded, pending).
+		WithIndex(&v1alpha1.Satellite{}, SatelliteUIDIndex, satelliteUID).Build()
+	clk := clocktesting.NewFakeClock(time.Now())
+	f := fleet.New(fleet.Options{}, clk)
+	h := New(Options{Satellites: reader}, f, clk, logr.Discard())
+	f.UpsertSatellite(fleet.SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "loaded"}, UID: "uid-loaded",
+		TokenHash: fleet.HashToken([]byte("csat_loaded")), HasToken: true})
+
+	ctx := context.Background()
+	check := func(when string, want map[string]bool) {
+		t.Helper()
+		for clientID, wantLoading := range want {
+			if why := h.loading(ctx, clientID); (why != "") != wantLoading {
+				t.Errorf("%s, client ID %q: loading says %q, want loading %v", when, clientID, why, wantLoading)
+			}
+		}
+	}
+	check("while loading", map[string]bool{
+		"uid-pending": true,  // its Satellite exists, its credentials are not in the fleet yet
+		"uid-loaded":  false, // the fleet holds its credentials: a failure is a wrong token
+		"uid-none":    false, // no such Satellite
+		"":            true,  // a token alone might be the pending Satellite's
+	})
+	clk.Step(credentialsWait + loadCheckInterval)
+	check("after credentialsWait", map[string]bool{
+		"uid-pending": true, // still its own credentials only
+		"uid-loaded":  false,
+		"uid-none":    false,
+		"":            false, // the wait for every Satellite is over
+	})
+	f.UpsertSatellite(fleet.SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "pending"}, UID: "uid-pending",
+		TokenHash: fleet.HashToken([]byte("csat_pending")), HasToken: true})
+	check("once loaded", map[string]bool{"uid-pending": false})
+}

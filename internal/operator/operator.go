@@ -124,6 +124,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 	}
 	cfg.Hub.Elected = mgr.Elected()
 	cfg.Hub.Satellites = mgr.GetCache()
+	if err := hub.IndexSatellites(ctx, mgr.GetFieldIndexer()); err != nil {
+		return nil, fmt.Errorf("indexing Satellites by UID: %w", err)
+	}
 
 	f := fleet.New(fleet.Options{StatusRefresh: cfg.StatusReportInterval}, clk)
 	h := hub.New(cfg.Hub, f, clk, ctrl.Log.WithName("hub"))
