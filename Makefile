@@ -85,8 +85,8 @@ bench: envtest ## Run the benchmarks.
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test -run '^$$' -bench '$(BENCH)' -benchmem ./...
 
 .PHONY: bench-agent
-bench-agent: envtest ## Load-test one agent with 1,000 HTTP checks against blackbox_exporter as the baseline (hack/bench-agent).
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go run ./hack/bench-agent $(BENCH_AGENT_FLAGS)
+bench-agent: envtest ## Load-test one agent with 1,000 HTTP checks against blackbox_exporter as the baseline (test/performance/agent).
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go run ./test/performance/agent $(BENCH_AGENT_FLAGS)
 
 .PHONY: bench-fleet
 bench-fleet: envtest ## Load-test the manager with 1,000 and 10,000 WebSocket satellites against a bare gorilla server as the baseline (test/performance/fleet).
