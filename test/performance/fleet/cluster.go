@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/checkstack/satellite-operator/internal/controlplane"
+	"github.com/checkstack/satellite-operator/test/performance/internal/procstat"
 )
 
 // managerUser is the identity the manager's kubeconfig carries, so that the audit log tells its
@@ -130,13 +131,13 @@ type manager struct {
 	hubAddr, metricsAddr     string
 	probeAddr                string
 	extra                    []string
-	proc                     *child
+	proc                     *procstat.Child
 }
 
 func newManager(bin, kubeconfig, logPath string, extra []string) (*manager, error) {
 	m := &manager{bin: bin, kubeconfig: kubeconfig, logPath: logPath, extra: extra}
 	for _, p := range []*string{&m.hubAddr, &m.metricsAddr, &m.probeAddr} {
-		addr, err := freePort()
+		addr, err := procstat.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +159,8 @@ func (m *manager) args() []string {
 // start starts the process; it does not wait for it to serve.
 func (m *manager) start() error {
 	env := []string{"KUBECONFIG=" + m.kubeconfig, "HOME=" + filepath.Dir(m.kubeconfig)}
-	p, err := startChild("manager", m.bin, m.args(), env, m.logPath, nil)
+	// A restarted manager appends to the log of its first run.
+	p, err := procstat.Start(procstat.Spec{Name: "manager", Path: m.bin, Args: m.args(), Env: env, Log: m.logPath, AppendLog: true})
 	if err != nil {
 		return err
 	}
@@ -174,7 +176,7 @@ func (m *manager) waitReady(ctx context.Context, limit time.Duration) error {
 	defer tick.Stop()
 	hc := &http.Client{Timeout: time.Second}
 	for {
-		if err := m.proc.exited(); err != nil {
+		if err := m.proc.Exited(); err != nil {
 			return err
 		}
 		if resp, err := hc.Get("http://" + m.probeAddr + "/readyz"); err == nil {

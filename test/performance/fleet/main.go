@@ -69,6 +69,21 @@ func main() {
 	os.Exit(benchMain())
 }
 
+// raiseNoFile sets RLIMIT_NOFILE's soft limit to its hard limit and says what it set: N=10,000
+// needs about 10,000 descriptors in the manager and as many in the swarm.
+func raiseNoFile() string {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return "getrlimit: " + err.Error()
+	}
+	before := l.Cur
+	l.Cur = l.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return fmt.Sprintf("RLIMIT_NOFILE soft %d hard %d; raising failed: %v", before, l.Max, err)
+	}
+	return fmt.Sprintf("RLIMIT_NOFILE soft %d -> %d (hard %d)", before, l.Cur, l.Max)
+}
+
 // benchMain returns the exit code, so that every deferred cleanup has run when main exits.
 func benchMain() int {
 	var o options

@@ -31,55 +31,6 @@ import (
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
-func TestParseStat(t *testing.T) {
-	cases := map[string]struct {
-		stat     string
-		cpu      time.Duration
-		comm     string
-		ppid     int
-		wantFail bool
-	}{
-		"plain": {
-			stat: "4242 (manager) S 1 4242 4242 0 -1 4194560 100 0 0 0 150 50 0 0 20 0 9 0 100 1000 200",
-			cpu:  2 * time.Second, comm: "manager", ppid: 1,
-		},
-		"command with spaces and parentheses": {
-			stat: "7 (kube (api) server) R 99 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 1 1 1",
-			cpu:  70 * time.Millisecond, comm: "kube (api) server", ppid: 99,
-		},
-		"truncated": {stat: "7 (x) R 1 2", wantFail: true},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			cpu, err := parseStatCPU([]byte(tc.stat))
-			if (err != nil) != tc.wantFail {
-				t.Fatalf("parseStatCPU error = %v, want failure %v", err, tc.wantFail)
-			}
-			if tc.wantFail {
-				return
-			}
-			comm, ppid, err := parseStatPPID([]byte(tc.stat))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff([]any{tc.cpu, tc.comm, tc.ppid}, []any{cpu, comm, ppid}); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestParseStatusKiB(t *testing.T) {
-	status := "Name:\tmanager\nVmPeak:\t 900000 kB\nVmRSS:\t  51234 kB\nThreads:\t9\n"
-	got, err := parseStatusKiB(strings.NewReader(status), "VmRSS")
-	if err != nil || got != 51234 {
-		t.Errorf("VmRSS = %d, %v; want 51234", got, err)
-	}
-	if _, err := parseStatusKiB(strings.NewReader(status), "VmSwap"); err == nil {
-		t.Error("a missing field is no error")
-	}
-}
-
 func TestPercentile(t *testing.T) {
 	ms := func(v ...int) []time.Duration {
 		out := make([]time.Duration, len(v))

@@ -37,6 +37,7 @@ import (
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/controlplane"
+	"github.com/checkstack/satellite-operator/test/performance/internal/procstat"
 )
 
 // offlineThreshold is the Satellites' spec.offlineThresholdSeconds: the benchmark leaves the
@@ -107,7 +108,7 @@ func run(ctx context.Context, o options) (err error) {
 func machineFacts() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s, %d CPUs (GOMAXPROCS %d), %.1f GiB memory, %s, load average %s, %s",
-		host, runtime.NumCPU(), runtime.GOMAXPROCS(0), memTotalGiB(), runtime.Version(), loadAvg(), time.Now().UTC().Format(time.RFC3339))
+		host, runtime.NumCPU(), runtime.GOMAXPROCS(0), procstat.MemTotalGiB(), runtime.Version(), procstat.LoadAvg(), time.Now().UTC().Format(time.RFC3339))
 }
 
 // sourceState names the commit the manager is built from and whether the working tree differs.
@@ -174,8 +175,8 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 		return nil, err
 	}
 	defer func() { _ = cl.stop() }()
-	for name, pid := range childrenNamed("kube-apiserver", "etcd") {
-		r.limits[name] = openFilesLimit(pid)
+	for name, pid := range procstat.ChildrenNamed("kube-apiserver", "etcd") {
+		r.limits[name] = procstat.OpenFilesLimit(pid)
 	}
 	// The watch ends before the control plane stops (defers run last first), so that its
 	// informers do not log the API server going away.
@@ -193,11 +194,11 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 	if err := m.start(); err != nil {
 		return nil, err
 	}
-	defer func() { m.proc.stop(10 * time.Second) }()
+	defer func() { m.proc.Stop(10 * time.Second) }()
 	if err := m.waitReady(ctx, 2*time.Minute); err != nil {
 		return nil, err
 	}
-	r.limits["manager"] = openFilesLimit(m.proc.pid())
+	r.limits["manager"] = procstat.OpenFilesLimit(m.proc.Pid())
 
 	names := satelliteNames(n)
 	var creds []credential
@@ -242,7 +243,7 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 		if err := sleep(ctx, o.settle/2); err != nil {
 			return err
 		}
-		kib, err := sampleRSS(m.proc.pid(), 10*time.Second)
+		kib, err := procstat.MeanRSSKiB(m.proc.Pid(), 10*time.Second)
 		r.set("mgr.idleKiB", float64(kib))
 		return err
 	}); err != nil {
@@ -254,7 +255,7 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 		return creds, err
 	}
 	defer sw.stop()
-	r.limits["swarm"] = openFilesLimit(sw.proc.pid())
+	r.limits["swarm"] = procstat.OpenFilesLimit(sw.proc.Pid())
 
 	if err := phase(o, r, "connect", func() error {
 		start := time.Now()
@@ -288,7 +289,7 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 			return err
 		}
 		from := cl.audit.mark()
-		win, err := measureWindow(ctx, m.proc.pid(), sw.ctl, o.window, true)
+		win, err := measureWindow(ctx, m.proc.Pid(), sw.ctl, o.window, true)
 		if err != nil {
 			return err
 		}
@@ -353,26 +354,26 @@ func baselineRun(ctx context.Context, o options, env *runEnv, r *report, dir str
 	if err := writeCredentials(credsPath, creds); err != nil {
 		return err
 	}
-	addr, err := freePort()
+	addr, err := procstat.FreeAddr()
 	if err != nil {
 		return err
 	}
 	interval := heartbeatInterval(o.managerFlags)
-	bl, err := startChild("baseline", env.self, []string{"baseline", "-listen", addr, "-creds", credsPath, "-heartbeat-interval", interval.String()},
-		nil, filepath.Join(dir, "baseline.log"), nil)
+	bl, err := procstat.Start(procstat.Spec{Name: "baseline", Path: env.self, Args: []string{"baseline", "-listen", addr, "-creds", credsPath, "-heartbeat-interval", interval.String()},
+		Log: filepath.Join(dir, "baseline.log"), AppendLog: true})
 	if err != nil {
 		return err
 	}
-	defer bl.stop(5 * time.Second)
+	defer bl.Stop(5 * time.Second)
 	if err := waitListening(ctx, bl, addr, 30*time.Second); err != nil {
 		return err
 	}
-	r.limits["baseline"] = openFilesLimit(bl.pid())
+	r.limits["baseline"] = procstat.OpenFilesLimit(bl.Pid())
 	if err := phase(o, r, "baseline idle RSS", func() error {
 		if err := sleep(ctx, o.settle/2); err != nil {
 			return err
 		}
-		kib, err := sampleRSS(bl.pid(), 10*time.Second)
+		kib, err := procstat.MeanRSSKiB(bl.Pid(), 10*time.Second)
 		r.set("base.idleKiB", float64(kib))
 		return err
 	}); err != nil {
@@ -403,7 +404,7 @@ func baselineRun(ctx context.Context, o options, env *runEnv, r *report, dir str
 		if err := sleep(ctx, o.settle); err != nil {
 			return err
 		}
-		win, err := measureWindow(ctx, bl.pid(), sw.ctl, o.window, false)
+		win, err := measureWindow(ctx, bl.Pid(), sw.ctl, o.window, false)
 		if err != nil {
 			return err
 		}
@@ -434,7 +435,7 @@ func heartbeatInterval(flags []string) time.Duration {
 	return 15 * time.Second
 }
 
-func waitListening(ctx context.Context, p *child, addr string, limit time.Duration) error {
+func waitListening(ctx context.Context, p *procstat.Child, addr string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -442,11 +443,11 @@ func waitListening(ctx context.Context, p *child, addr string, limit time.Durati
 		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			return conn.Close()
 		}
-		if err := p.exited(); err != nil {
+		if err := p.Exited(); err != nil {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not listening on %s within %s", p.name, addr, limit)
+			return fmt.Errorf("%s not listening on %s within %s", p.Name(), addr, limit)
 		}
 		select {
 		case <-ctx.Done():
@@ -468,14 +469,14 @@ type windowResult struct {
 
 // measureWindow measures pid's CPU and mean RSS, and the swarm's heartbeats, over d.
 func measureWindow(ctx context.Context, pid int, ctl *controller, d time.Duration, controlPlane bool) (windowResult, error) {
-	cp := childrenNamed("kube-apiserver", "etcd")
+	cp := procstat.ChildrenNamed("kube-apiserver", "etcd")
 	cpCPU := func() time.Duration {
 		var sum time.Duration
 		if !controlPlane {
 			return 0
 		}
 		for _, p := range cp {
-			c, _ := procCPU(p)
+			c, _ := procstat.CPUTime(p)
 			sum += c
 		}
 		return sum
@@ -484,20 +485,20 @@ func measureWindow(ctx context.Context, pid int, ctl *controller, d time.Duratio
 	if err != nil {
 		return windowResult{}, err
 	}
-	cpu0, err := procCPU(pid)
+	cpu0, err := procstat.CPUTime(pid)
 	if err != nil {
 		return windowResult{}, err
 	}
 	cp0 := cpCPU()
 	start := time.Now()
-	rss, err := sampleRSS(pid, d)
+	rss, err := procstat.MeanRSSKiB(pid, d)
 	if err != nil {
 		return windowResult{}, err
 	}
 	if ctx.Err() != nil {
 		return windowResult{}, ctx.Err()
 	}
-	cpu1, err := procCPU(pid)
+	cpu1, err := procstat.CPUTime(pid)
 	if err != nil {
 		return windowResult{}, err
 	}
@@ -671,7 +672,7 @@ func offlinePhase(ctx context.Context, o options, r *report, w *fleetWatch, ctl 
 
 func restartPhase(ctx context.Context, o options, r *report, cl *cluster, w *fleetWatch, m *manager, ctl *controller, names []string) error {
 	killed := time.Now()
-	m.proc.kill()
+	m.proc.Kill()
 	if err := m.start(); err != nil {
 		return err
 	}
@@ -734,7 +735,7 @@ func endsSince(before, after *counters) string {
 
 // swarmProc is a running swarm and its control channel.
 type swarmProc struct {
-	proc *child
+	proc *procstat.Child
 	ctl  *controller
 }
 
@@ -748,12 +749,12 @@ func startSwarm(self, target, credsPath string, sources int, logPath string) (*s
 		return nil, err
 	}
 	args := []string{"swarm", "-target", target, "-creds", credsPath, "-sources", fmt.Sprint(sources)}
-	p, err := startChild("swarm", self, args, nil, logPath, func(cmd *exec.Cmd) error {
+	p, err := procstat.Start(procstat.Spec{Name: "swarm", Path: self, Args: args, Log: logPath, AppendLog: true, Prepare: func(cmd *exec.Cmd) error {
 		// Plain files, not exec's pipes: those are closed by Wait, which runs while the last
 		// response may still be read.
 		cmd.Stdin, cmd.Stdout = inR, outW
 		return nil
-	})
+	}})
 	_ = inR.Close()
 	_ = outW.Close()
 	if err != nil {
@@ -761,12 +762,12 @@ func startSwarm(self, target, credsPath string, sources int, logPath string) (*s
 		_ = outR.Close()
 		return nil, err
 	}
-	return &swarmProc{proc: p, ctl: newController(inW, outR, p.done)}, nil
+	return &swarmProc{proc: p, ctl: newController(inW, outR, p.Done())}, nil
 }
 
 func (s *swarmProc) stop() {
 	_ = s.ctl.in.Close()
-	s.proc.stop(5 * time.Second)
+	s.proc.Stop(5 * time.Second)
 }
 
 func satelliteNames(n int) []string {
