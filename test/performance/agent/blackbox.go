@@ -32,6 +32,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/checkstack/satellite-operator/test/performance/internal/procstat"
 )
 
 // DefaultExporter is where Debian's prometheus-blackbox-exporter package installs the exporter.
@@ -149,20 +151,20 @@ func runBlackbox(ctx context.Context, o options, t *target, bin, logDir string) 
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, exporterConfig, o.checkTimeout), 0o600); err != nil {
 		return phaseResult{}, err
 	}
-	addr, err := freeAddr()
+	addr, err := procstat.FreeAddr()
 	if err != nil {
 		return phaseResult{}, err
 	}
 	rec := t.record()
 	defer t.pause()
-	p, err := startProc("blackbox_exporter", bin,
-		[]string{"--config.file=" + cfg, "--web.listen-address=" + addr}, nil, filepath.Join(logDir, "blackbox_exporter.log"))
+	p, err := procstat.Start(procstat.Spec{Name: "blackbox_exporter", Path: bin,
+		Args: []string{"--config.file=" + cfg, "--web.listen-address=" + addr}, Log: filepath.Join(logDir, "blackbox_exporter.log")})
 	if err != nil {
 		return phaseResult{}, err
 	}
-	defer p.stop(10 * time.Second)
+	defer p.Stop(10 * time.Second)
 	if err := poll(ctx, 15*time.Second, 250*time.Millisecond, func() (bool, error) {
-		if err := p.exited(); err != nil {
+		if err := p.Exited(); err != nil {
 			return false, err
 		}
 		resp, err := http.Get("http://" + addr + "/-/healthy")
@@ -174,7 +176,7 @@ func runBlackbox(ctx context.Context, o options, t *target, bin, logDir string) 
 	}); err != nil {
 		return phaseResult{}, fmt.Errorf("waiting for blackbox_exporter to listen: %w", err)
 	}
-	fmt.Printf("  blackbox_exporter pid %d listening on %s\n", p.pid(), addr)
+	fmt.Printf("  blackbox_exporter pid %d listening on %s\n", p.Pid(), addr)
 
 	targets := make([]string, o.targets)
 	for i := range targets {

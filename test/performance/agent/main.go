@@ -33,6 +33,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/checkstack/satellite-operator/test/performance/internal/procstat"
 )
 
 // options are the benchmark's flags.
@@ -115,7 +117,7 @@ func (o *options) validate() error {
 // run is the whole benchmark: setup, the agent's phase, the exporter's phase, the table. Every
 // process and directory it creates is gone when it returns, on error too.
 func run(ctx context.Context, o options) (err error) {
-	startLoad := loadAvg()
+	startLoad := procstat.LoadAvg()
 	fmt.Printf("bench-agent: %d HTTP checks every %s (timeout %s); warm-up %s, window %s; GOMAXPROCS %d, %d CPUs\n",
 		o.targets, o.interval, o.checkTimeout, o.warmup, o.window, runtime.GOMAXPROCS(0), runtime.NumCPU())
 	fmt.Printf("load average at start: %s\n", startLoad)
@@ -217,7 +219,7 @@ func run(ctx context.Context, o options) (err error) {
 		fmt.Printf("ours at window end (cumulative): %s\n", n)
 	}
 	fmt.Printf("\nstray requests (unknown path or between phases): %d\n", t.stray.Load())
-	fmt.Printf("load average at start: %s; at end: %s\n", startLoad, loadAvg())
+	fmt.Printf("load average at start: %s; at end: %s\n", startLoad, procstat.LoadAvg())
 	if !haveExporter {
 		fmt.Printf("no baseline: blackbox_exporter not found at %s; %s\n", o.exporterBin, installHint)
 	}
@@ -228,7 +230,7 @@ func run(ctx context.Context, o options) (err error) {
 type phaseResult struct {
 	window          time.Duration
 	cpu             time.Duration
-	rssMax, rssMean float64
+	rssMax, rssMean float64 // MiB
 	sched           scheduleStats
 	failed          float64
 	delivered       float64
@@ -239,46 +241,46 @@ type phaseResult struct {
 
 // measure waits out the warm-up, then measures process p and the arrivals of rec over the
 // window. counters returns the prober's cumulative failed checks and delivered results.
-func measure(ctx context.Context, o options, p *proc, rec *recorder, counters func() (failed, delivered float64, err error)) (phaseResult, error) {
+func measure(ctx context.Context, o options, p *procstat.Child, rec *recorder, counters func() (failed, delivered float64, err error)) (phaseResult, error) {
 	if err := sleep(ctx, o.warmup); err != nil {
 		return phaseResult{}, err
 	}
-	if err := p.exited(); err != nil {
+	if err := p.Exited(); err != nil {
 		return phaseResult{}, err
 	}
 	failed0, delivered0, err := counters()
 	if err != nil {
 		return phaseResult{}, err
 	}
-	cpu0, err := cpuTime(p.pid())
+	cpu0, err := procstat.CPUTime(p.Pid())
 	if err != nil {
 		return phaseResult{}, err
 	}
-	m0, err := readMachineCPU()
+	m0, err := procstat.ReadMachineCPU()
 	if err != nil {
 		return phaseResult{}, err
 	}
-	rss := sampleRSS(p.pid())
+	rss := procstat.SampleRSS(p.Pid())
 	from := time.Now()
 
 	sleepErr := sleep(ctx, o.window)
 	to := time.Now()
-	cpu1, cpuErr := cpuTime(p.pid())
-	m1, machineErr := readMachineCPU()
-	rssMax, rssMean, rssErr := rss.stop()
+	cpu1, cpuErr := procstat.CPUTime(p.Pid())
+	m1, machineErr := procstat.ReadMachineCPU()
+	rssMaxKiB, rssMeanKiB, rssErr := rss.Stop()
 	failed1, delivered1, countErr := counters()
-	if err := errors.Join(sleepErr, p.exited(), cpuErr, machineErr, rssErr, countErr); err != nil {
+	if err := errors.Join(sleepErr, p.Exited(), cpuErr, machineErr, rssErr, countErr); err != nil {
 		return phaseResult{}, err
 	}
 	r := phaseResult{
 		window:         to.Sub(from),
 		cpu:            cpu1 - cpu0,
-		rssMax:         rssMax,
-		rssMean:        rssMean,
+		rssMax:         float64(rssMaxKiB) / 1024,
+		rssMean:        rssMeanKiB / 1024,
 		sched:          analyse(rec.snapshot(), from, to, o.interval),
 		failed:         failed1 - failed0,
 		delivered:      delivered1 - delivered0,
-		machineBusyPct: m0.busyPercent(m1),
+		machineBusyPct: m0.BusyPercent(m1),
 	}
 	fmt.Printf("  window %.1fs: CPU %.2fs, %d requests, %d gaps\n", r.window.Seconds(), r.cpu.Seconds(), r.sched.Requests, len(r.sched.Drifts))
 	return r, nil

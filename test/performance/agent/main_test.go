@@ -89,35 +89,6 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestParseStatCPU(t *testing.T) {
-	cases := map[string]struct {
-		stat    string
-		want    time.Duration
-		wantErr bool
-	}{
-		"utime 150 and stime 50 ticks": {
-			stat: "42 (satellite) S 1 42 42 0 -1 4194560 100 0 0 0 150 50 0 0 20 0 9 0 100 0 0",
-			want: 2 * time.Second,
-		},
-		"a command name with spaces and parentheses": {
-			stat: "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 3 4 0 0 20 0 9 0 100 0 0",
-			want: 70 * time.Millisecond,
-		},
-		"truncated": {stat: "42 (x) S 1 2", wantErr: true},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			got, err := parseStatCPU([]byte(tc.stat))
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
-			}
-			if got != tc.want {
-				t.Errorf("got %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestSumMetric(t *testing.T) {
 	text := `# HELP satellite_agent_checks_total Checks run.
 # TYPE satellite_agent_checks_total counter

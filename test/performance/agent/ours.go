@@ -45,6 +45,7 @@ import (
 	"github.com/checkstack/satellite-operator/internal/agent"
 	"github.com/checkstack/satellite-operator/internal/controlplane"
 	"github.com/checkstack/satellite-operator/internal/operator"
+	"github.com/checkstack/satellite-operator/test/performance/internal/procstat"
 )
 
 // satelliteName is the Satellite the benchmark's agent runs as.
@@ -250,7 +251,7 @@ func sumMetric(r io.Reader, name string) (float64, error) {
 // runOurs is the agent's phase: the agent runs as its own process against the in-process
 // manager until the window has been measured.
 func runOurs(ctx context.Context, o options, t *target, bin, coreURL string, cred credentials, logDir string) (phaseResult, error) {
-	addr, err := freeAddr()
+	addr, err := procstat.FreeAddr()
 	if err != nil {
 		return phaseResult{}, err
 	}
@@ -261,17 +262,17 @@ func runOurs(ctx context.Context, o options, t *target, bin, coreURL string, cre
 	}
 	rec := t.record()
 	defer t.pause()
-	p, err := startProc("satellite agent", bin, []string{"--metrics-bind-address", addr}, env, filepath.Join(logDir, "agent.log"))
+	p, err := procstat.Start(procstat.Spec{Name: "satellite agent", Path: bin, Args: []string{"--metrics-bind-address", addr}, Env: env, Log: filepath.Join(logDir, "agent.log")})
 	if err != nil {
 		return phaseResult{}, err
 	}
-	defer p.stop(10 * time.Second)
+	defer p.Stop(10 * time.Second)
 
 	// The warm-up starts once every check is scheduled, as the blackbox phase's starts once the
 	// driver has started every target.
 	started := time.Now()
 	if err := poll(ctx, 60*time.Second, 250*time.Millisecond, func() (bool, error) {
-		if err := p.exited(); err != nil {
+		if err := p.Exited(); err != nil {
 			return false, err
 		}
 		n, err := agentMetric(ctx, addr, "satellite_agent_scheduled_checks")
@@ -279,7 +280,7 @@ func runOurs(ctx context.Context, o options, t *target, bin, coreURL string, cre
 	}); err != nil {
 		return phaseResult{}, fmt.Errorf("waiting for the agent to schedule %d checks: %w", o.targets, err)
 	}
-	fmt.Printf("  agent pid %d scheduled %d checks %.1fs after start\n", p.pid(), o.targets, time.Since(started).Seconds())
+	fmt.Printf("  agent pid %d scheduled %d checks %.1fs after start\n", p.Pid(), o.targets, time.Since(started).Seconds())
 
 	counters := func() (failed, delivered float64, err error) {
 		if failed, err = agentMetric(ctx, addr, "satellite_agent_check_failures_total"); err != nil {
