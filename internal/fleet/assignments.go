@@ -346,15 +346,13 @@ const MaxNotRelayedNames = 10
 // A view is stale when this manager took its last result more than the stale age ago.
 func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 	now := f.clock.Now()
-	type staleSeries struct {
-		labels []string
-		stale  float64
-	}
-	var series []staleSeries
+	// A view's series is set to 0 with each result it takes (Ingest), so only those that have
+	// turned stale since are set here.
+	var staleSeries [][]string
 	defer func() {
 		// After the unlock (deferred calls run last-in first-out), as every metric write.
-		for _, s := range series {
-			f.metrics.checkStale.WithLabelValues(s.labels...).Set(s.stale)
+		for _, labels := range staleSeries {
+			f.metrics.checkStale.WithLabelValues(labels...).Set(1)
 		}
 	}()
 	f.mu.Lock()
@@ -365,6 +363,8 @@ func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 	}
 	age := staleAge(a.Wire.IntervalSeconds)
 	regions := map[string]*Counts{}
+	notHealthy := newSmallest(maxListed, func(x, y SatelliteView) int { return strings.Compare(x.Name, y.Name) })
+	notRelayed := newSmallest(MaxNotRelayedNames, strings.Compare)
 	for sat := range a.selected {
 		view := a.views[sat]
 		c := regions[sat.region]
@@ -374,8 +374,7 @@ func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 		}
 		sv := SatelliteView{Name: sat.key.Name, Region: sat.region, CheckView: view, Offline: sat.offline}
 		if !a.Paused && a.checkstack == nil && sat.hasFacts && sat.agent.dialect() == protocol.DialectCheckstack {
-			r.NotRelayedCount++
-			r.NotRelayed = append(r.NotRelayed, sat.key.Name)
+			notRelayed.offer(sat.key.Name)
 			if view.Status == "" {
 				sv.Message = "not relayed to this Checkstack satellite: " + a.unfit
 			}
@@ -386,11 +385,9 @@ func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 			if !sv.Stale && !sat.offline && (r.NextStale == 0 || staleAt.Sub(now) < r.NextStale) {
 				r.NextStale = staleAt.Sub(now)
 			}
-			stale := 0.0
 			if sv.Stale {
-				stale = 1
+				staleSeries = append(staleSeries, []string{a.Key.Namespace, a.Key.Name, a.Wire.SystemID, sat.key.Name, sat.region})
 			}
-			series = append(series, staleSeries{labels: []string{a.Key.Namespace, a.Key.Name, a.Wire.SystemID, sat.key.Name, sat.region}, stale: stale})
 		}
 		switch {
 		case sat.offline:
@@ -404,7 +401,7 @@ func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 			r.Counts.add(view.Status)
 		}
 		if view.Status != v1alpha1.ResultHealthy || sv.Offline || sv.Stale {
-			r.NotHealthy = append(r.NotHealthy, sv)
+			notHealthy.offer(sv)
 		}
 	}
 	r.Selected = int32(len(a.selected))
@@ -412,14 +409,10 @@ func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 		r.Regions = append(r.Regions, RegionCounts{Region: region, Counts: *c})
 	}
 	slices.SortFunc(r.Regions, func(x, y RegionCounts) int { return strings.Compare(x.Region, y.Region) })
-	slices.SortFunc(r.NotHealthy, func(x, y SatelliteView) int { return strings.Compare(x.Name, y.Name) })
-	if r.NotRelayedCount > 0 {
-		r.NotRelayedReason = a.unfit
-		slices.Sort(r.NotRelayed)
-		r.NotRelayed = slices.Clip(r.NotRelayed[:min(len(r.NotRelayed), MaxNotRelayedNames)])
-	}
-	if len(r.NotHealthy) > maxListed {
-		r.NotHealthy, r.Truncated = slices.Clip(r.NotHealthy[:maxListed]), true
+	r.NotHealthy, r.Truncated = notHealthy.sorted()
+	if notRelayed.offered > 0 {
+		r.NotRelayedCount, r.NotRelayedReason = int32(notRelayed.offered), a.unfit
+		r.NotRelayed, _ = notRelayed.sorted()
 	}
 	return r, true
 }
