@@ -200,20 +200,27 @@ var _ = Describe("HealthCheckAssignment states that say why", func() {
 
 // authenticateSatellite authenticates with the satellite's generated token, as its agent would, and
 // waits until the Satellite is Online.
-func authenticateSatellite(ctx context.Context, sat *v1alpha1.Satellite) (h fleet.Handle) {
+func authenticateSatellite(ctx context.Context, sat *v1alpha1.Satellite) fleet.Handle {
+	GinkgoHelper()
+	return authenticateTo(ctx, k8sClient, fleetState, sat)
+}
+
+// authenticateTo is authenticateSatellite for the manager with client c and fleet f: the suite's
+// or a spec's own.
+func authenticateTo(ctx context.Context, c client.Client, f *fleet.Fleet, sat *v1alpha1.Satellite) (h fleet.Handle) {
 	GinkgoHelper()
 	secret := &corev1.Secret{}
 	Eventually(func() error {
-		return k8sClient.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: sat.Name + "-token"}, secret)
+		return c.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: sat.Name + "-token"}, secret)
 	}).Should(Succeed())
 	Eventually(func() bool {
 		var ok bool
-		h, _, ok = fleetState.Authenticate(string(sat.UID), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
+		h, _, ok = f.Authenticate(string(sat.UID), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
 		return ok
 	}).Should(BeTrue())
 	Eventually(func() v1alpha1.SatelliteState {
 		got := &v1alpha1.Satellite{}
-		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(sat), got)).To(Succeed())
+		Expect(c.Get(ctx, client.ObjectKeyFromObject(sat), got)).To(Succeed())
 		return got.Status.State
 	}).Should(Equal(v1alpha1.SatelliteOnline))
 	return h
