@@ -256,7 +256,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		finished:    make(chan struct{}),
 		limiter:     rate.NewLimiter(h.opts.MessageRate, h.opts.MessageBurst),
 		bytes:       rate.NewLimiter(h.opts.ByteRate, h.opts.ByteBurst),
-		log:         h.log.WithValues("remote", r.RemoteAddr),
+		remote:      r.RemoteAddr,
 		release:     release,
 	}
 	h.mu.Lock()
