@@ -88,7 +88,7 @@ func main() {
 	flag.DurationVar(&o.operator.DisconnectGrace, "disconnect-grace", 0, "How long a cleanly disconnected satellite stays Online; 0 means one heartbeat interval.")
 	flag.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 500, "Requests per second the manager may make to the API server: a fleet of N satellites writes about N/60 statuses a second at the default report interval, and N at once when it reconnects; API Priority and Fairness still protects the API server.")
 	flag.IntVar(&o.kubeAPIBurst, "kube-api-burst", 1000, "Burst of requests above --kube-api-qps.")
-	flag.IntVar(&o.operator.MaxConcurrentReconciles, "max-concurrent-reconciles", 8, "How many Satellites, and how many assignments, are reconciled at once; each waits mostly on the API server.")
+	flag.IntVar(&o.operator.MaxConcurrentReconciles, "max-concurrent-reconciles", 32, "How many Satellites, and how many assignments, are reconciled at once; each waits mostly on the API server.")
 	flag.Float64Var((*float64)(&o.operator.Hub.Admission.Rate), "handshake-rate", 1000, "Upgrades per second the satellites' endpoint takes on, over all addresses.")
 	flag.Float64Var((*float64)(&o.operator.Hub.Admission.SourceRate), "handshake-rate-per-source", 100, "Upgrades per second from one remote address (an IPv6 /64); behind a proxy every satellite shares the proxy's.")
 	flag.IntVar(&o.operator.Hub.Admission.SourcePending, "pending-per-source", 256, "Connections from one remote address that may wait to authenticate at once.")
