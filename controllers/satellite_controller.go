@@ -35,6 +35,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -458,7 +459,12 @@ func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Man
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesRawSource(source.Channel(r.Fleet.SatelliteEvents(), &handler.TypedEnqueueRequestForObject[*v1alpha1.Satellite]{})).
 		Named("satellite").
-		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
+		// A first-in first-out queue, not controller-runtime's priority queue: that one takes the
+		// initial list last, behind every wake-up and status event. For this reconciler the initial
+		// list is how a restarted manager learns the Satellites' credentials, and at 10,000
+		// Satellites the writes of those already back starved it for minutes, while the others
+		// were told 1013 and went Offline.
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency, UsePriorityQueue: ptr.To(false)}).
 		Complete(r)
 }
 

@@ -142,3 +142,52 @@ func BenchmarkConfigPushFanOut(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReport measures one report of an assignment selecting n connected satellites, half
+// of which have reported: the time the fleet's lock is held for it, which results wait behind.
+func BenchmarkReport(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("satellites=%d", n), func(b *testing.B) {
+			f, _ := newTestFleet()
+			handles := make([]Handle, n)
+			for i := range n {
+				uid := fmt.Sprintf("uid-%d", i)
+				f.UpsertSatellite(SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: fmt.Sprintf("sat-%05d", i)},
+					UID: types.UID(uid), Region: fmt.Sprintf("region-%d", i%8), TokenHash: HashToken([]byte(uid)), HasToken: true})
+				var ok bool
+				if handles[i], _, ok = f.Authenticate(uid, uid, oursCaps, &nopConn{}); !ok {
+					b.Fatal("authenticate")
+				}
+				drain(f)
+			}
+			var regions []string
+			for i := range 8 {
+				regions = append(regions, fmt.Sprintf("region-%d", i))
+			}
+			sel, err := NewSelection(&v1alpha1.HealthCheckAssignmentSpec{Regions: regions})
+			if err != nil {
+				b.Fatal(err)
+			}
+			info := AssignmentInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "payments"}, UID: "payments", Generation: 1,
+				Selection: sel, Wire: protocol.Assignment{ConfigID: "payments", SystemID: "payments-api", StrategyID: "http", IntervalSeconds: 30,
+					Config: []byte(`{"http":{"url":"https://payments.example.com/healthz"}}`)}}
+			if err := f.UpsertAssignment(info); err != nil {
+				b.Fatal(err)
+			}
+			drain(f)
+			for i := 0; i < n; i += 2 {
+				if got := f.Ingest(handles[i], &protocol.Result{ConfigID: "payments", ExecutedAt: f.clock.Now(), Status: v1alpha1.ResultHealthy}); got != string(v1alpha1.ResultHealthy) {
+					b.Fatalf("ingest: %s", got)
+				}
+				drain(f)
+			}
+			drain(f)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := f.Report("payments", 100); !ok {
+					b.Fatal("no report")
+				}
+			}
+		})
+	}
+}
