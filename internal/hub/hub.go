@@ -59,7 +59,7 @@ type Options struct {
 	ByteBurst int
 	// ConfigInterval is the least time between two config_updated frames to one satellite: a
 	// change after a quiet spell goes out at once, a burst of changes within it as one frame.
-	// Default 1 s.
+	// While a burst lasts, the time between frames doubles, up to 4 ConfigIntervals. Default 1 s.
 	ConfigInterval time.Duration
 	// SendQueue is how many frames may wait for a slow satellite before it is disconnected.
 	SendQueue int
