@@ -169,6 +169,27 @@ func (h *Hub) ready(ctx context.Context) error {
 	return nil
 }
 
+// judge tries credentials with try, which reports whether they authenticate. When they do not
+// and the Satellite they name may still be loading, wait says why to come back. A Satellite
+// loaded between the try and the look at loading is tried once more, so that a valid agent is
+// never refused in that moment: a restarted manager loads thousands of Satellites a second
+// while their agents dial, so the moment is not rare.
+func (h *Hub) judge(ctx context.Context, clientID string, try func() bool) (ok bool, wait string) {
+	if try() {
+		return true, ""
+	}
+	if why := h.loading(ctx, clientID); why != "" {
+		return false, why
+	}
+	return try(), ""
+}
+
+// refusesBearer reports whether a bearer token fails for good, before the upgrade.
+func (h *Hub) refusesBearer(ctx context.Context, clientID, bearer string) bool {
+	ok, wait := h.judge(ctx, clientID, func() bool { return h.fleet.Verify(clientID, bearer) })
+	return !ok && wait == ""
+}
+
 // loading says why a failed authentication may be this manager's lag rather than a wrong
 // token, or "" when it is the token. A client that names its Satellite waits only for that
 // one's credentials, however many others a restarted manager still loads; a token alone names
@@ -232,7 +253,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A hub still loading this Satellite's credentials upgrades and answers 1013 instead, so
 	// that a valid agent is told to come back rather than that its token is wrong.
-	if bearer != "" && !h.fleet.Verify(clientID, bearer) && h.loading(r.Context(), clientID) == "" {
+	if bearer != "" && h.refusesBearer(r.Context(), clientID, bearer) {
 		release()
 		h.metrics.refused.WithLabelValues(refusedCredentials).Inc()
 		// The client ID is the Satellite's UID, not a secret; the token is never logged.

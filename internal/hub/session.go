@@ -19,6 +19,7 @@ package hub
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -306,12 +307,17 @@ func (s *session) authenticate(ctx context.Context, clientID, bearer string) boo
 		}
 		clientID, token, caps = auth.ClientID, auth.Token, auth.Capabilities
 	}
-	handle, assignments, ok := s.hub.fleet.Authenticate(clientID, token, caps, s)
+	var handle fleet.Handle
+	var assignments []json.RawMessage
+	ok, wait := s.hub.judge(ctx, clientID, func() (ok bool) {
+		handle, assignments, ok = s.hub.fleet.Authenticate(clientID, token, caps, s)
+		return ok
+	})
+	if wait != "" {
+		s.Close(closeTryAgainLater, wait+"; try again later", nil)
+		return false
+	}
 	if !ok {
-		if why := s.hub.loading(ctx, clientID); why != "" {
-			s.Close(closeTryAgainLater, why+"; try again later", nil)
-			return false
-		}
 		// The client ID is the Satellite's UID, not a secret; the token is never logged.
 		s.logger().Info("Authentication failed", "clientId", clientID)
 		s.Close(protocol.CloseAuthFailed, "authentication failed", &protocol.AuthFailed{Reason: "invalid credentials"})

@@ -140,3 +140,37 @@ func TestLoadingNamesTheSatellite(t *testing.T) {
 		TokenHash: fleet.HashToken([]byte("csat_pending")), HasToken: true})
 	check("once loaded", map[string]bool{"uid-pending": false})
 }
+
+// TestJudgeTriesAgainAfterALoad checks that credentials whose Satellite is loaded between the
+// first try and the look at loading are tried once more, and accepted, not refused as wrong.
+func TestJudgeTriesAgainAfterALoad(t *testing.T) {
+	sat := &v1alpha1.Satellite{ObjectMeta: metav1.ObjectMeta{Namespace: "monitoring", Name: "eu-west", UID: "uid-1"}}
+	scheme := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(sat).
+		WithIndex(&v1alpha1.Satellite{}, SatelliteUIDIndex, satelliteUID).Build()
+	clk := clocktesting.NewFakeClock(time.Now())
+	f := fleet.New(fleet.Options{}, clk)
+	h := New(Options{Satellites: reader}, f, clk, logr.Discard())
+
+	tries := 0
+	try := func() bool {
+		tries++
+		ok := f.Verify("uid-1", "csat_x")
+		if tries == 1 {
+			// The SatelliteReconciler hands the fleet the credentials right after the first try.
+			f.UpsertSatellite(fleet.SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "eu-west"}, UID: "uid-1",
+				TokenHash: fleet.HashToken([]byte("csat_x")), HasToken: true})
+		}
+		return ok
+	}
+	if ok, wait := h.judge(context.Background(), "uid-1", try); !ok || wait != "" || tries != 2 {
+		t.Errorf("judge = (%v, %q) after %d tries, want accepted on the second", ok, wait, tries)
+	}
+	wrong := func() bool { return f.Verify("uid-1", "csat_wrong") }
+	if ok, wait := h.judge(context.Background(), "uid-1", wrong); ok || wait != "" {
+		t.Errorf("judge of a wrong token = (%v, %q), want refused for good", ok, wait)
+	}
+}
