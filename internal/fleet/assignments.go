@@ -346,13 +346,15 @@ const MaxNotRelayedNames = 10
 // A view is stale when this manager took its last result more than the stale age ago.
 func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 	now := f.clock.Now()
-	// A view's series is set to 0 with each result it takes (Ingest), so only those that have
-	// turned stale since are set here.
-	var staleSeries [][]string
+	type staleSeries struct {
+		labels []string
+		stale  float64
+	}
+	var series []staleSeries
 	defer func() {
 		// After the unlock (deferred calls run last-in first-out), as every metric write.
-		for _, labels := range staleSeries {
-			f.metrics.checkStale.WithLabelValues(labels...).Set(1)
+		for _, s := range series {
+			f.metrics.checkStale.WithLabelValues(s.labels...).Set(s.stale)
 		}
 	}()
 	f.mu.Lock()
@@ -385,9 +387,13 @@ func (f *Fleet) Report(uid types.UID, maxListed int) (r Report, ok bool) {
 			if !sv.Stale && !sat.offline && (r.NextStale == 0 || staleAt.Sub(now) < r.NextStale) {
 				r.NextStale = staleAt.Sub(now)
 			}
+			stale := 0.0
 			if sv.Stale {
-				staleSeries = append(staleSeries, []string{a.Key.Namespace, a.Key.Name, a.Wire.SystemID, sat.key.Name, sat.region})
+				stale = 1
 			}
+			// Every view is set, not only those that turned stale: an edit of the interval makes
+			// a stale view fresh again without a result.
+			series = append(series, staleSeries{labels: []string{a.Key.Namespace, a.Key.Name, a.Wire.SystemID, sat.key.Name, sat.region}, stale: stale})
 		}
 		switch {
 		case sat.offline:
