@@ -93,7 +93,8 @@ var _ = Describe("Agent", func() {
 
 		By("shutting down as on SIGTERM: a clean close makes the Satellite Offline after the 1s grace, not its 45s threshold")
 		Expect(a.stop()).To(Succeed())
-		Eventually(state(sat)).WithTimeout(5 * time.Second).Should(Equal(v1alpha1.SatelliteOffline))
+		// Within 30 s, not 45: the grace, not the threshold, however busy the machine is.
+		Eventually(state(sat)).WithTimeout(30 * time.Second).Should(Equal(v1alpha1.SatelliteOffline))
 		Expect(getSatellite(ctx, sat).Status.Conditions).To(ContainElement(And(
 			HaveField("Type", v1alpha1.ConditionOnline), HaveField("Status", metav1.ConditionFalse))))
 		Expect(logs.String()).NotTo(ContainSubstring(sat.Token))
@@ -145,7 +146,8 @@ var _ = Describe("Agent", func() {
 		staged := tokenFile + ".new"
 		Expect(os.WriteFile(staged, []byte(sat.Token+"\n"), 0o600)).To(Succeed())
 		Expect(os.Rename(staged, tokenFile)).To(Succeed())
-		Eventually(connected(a)).WithTimeout(5 * time.Second).Should(BeTrue())
+		// Within 30 s, far below the 5-minute wait after a refusal: the new file woke the agent.
+		Eventually(connected(a)).WithTimeout(30 * time.Second).Should(BeTrue())
 		Expect(a.stats().DialAttempts).To(BeEquivalentTo(2))
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
 		Expect(logs.String()).NotTo(ContainSubstring(sat.Token))

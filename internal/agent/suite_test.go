@@ -141,7 +141,7 @@ func startAgent(name string, cfg agent.Config) *testAgent {
 func (t *testAgent) stop() error {
 	GinkgoHelper()
 	t.cancel()
-	Eventually(t.done).WithTimeout(5 * time.Second).Should(BeClosed())
+	Eventually(t.done).WithTimeout(30 * time.Second).Should(BeClosed())
 	return t.err
 }
 
