@@ -331,8 +331,9 @@ var _ = Describe("SatelliteReconciler", func() {
 		fleetState.Heartbeat(session, "0.2.0", nil)
 		Eventually(func() string { return get(sat).Status.Version }).Should(Equal("0.2.0"))
 
-		// Heartbeats stop: Offline within the threshold plus 2 s of the last one.
-		Eventually(state(sat)).WithTimeout(5*time.Second + 2*time.Second).Should(Equal(v1alpha1.SatelliteOffline))
+		// Heartbeats stop: Offline once the threshold (5 s) has passed since the last one, not
+		// before. How soon after it depends on the machine, so the upper bound is wide.
+		Eventually(state(sat)).WithTimeout(30 * time.Second).Should(Equal(v1alpha1.SatelliteOffline))
 		Expect(time.Since(last)).To(BeNumerically(">=", 4*time.Second), "went Offline before the threshold")
 		Expect(onlineReason(sat)).To(Equal(v1alpha1.ReasonHeartbeatTimeout))
 		Expect(get(sat).Status.ConnectedSince).To(BeNil())
