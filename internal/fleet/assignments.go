@@ -35,6 +35,9 @@ type assignment struct {
 	AssignmentInfo
 	// encoded is Wire as sent to our agent, encoded once for every frame that carries it.
 	encoded json.RawMessage
+	// revision is new, fleet-wide, whenever encoded or checkstack may have changed: it names
+	// this form of the assignment in the frame cache.
+	revision uint64
 	// check is Wire's config, read once: a Checkstack satellite's results are judged by it.
 	check *protocol.CheckConfig
 	// checkstack is the assignment as sent to a Checkstack satellite, encoded once, and
@@ -115,6 +118,10 @@ func (f *Fleet) UpsertAssignment(info AssignmentInfo) error {
 	reselect := !known || prev.Generation != info.Generation
 	wireChanged := known && !sameAssignment(prev.Wire, info.Wire)
 	pausedChanged := known && prev.Paused != info.Paused
+	if !known || wireChanged {
+		f.lastRevision++
+		a.revision = f.lastRevision
+	}
 	if !reselect && !wireChanged && !pausedChanged {
 		return nil
 	}
@@ -154,6 +161,7 @@ func (f *Fleet) UpsertAssignment(info AssignmentInfo) error {
 		a.seed(persisted, start, start.Add(f.opts.StatusRefresh))
 	}
 	if changed {
+		f.frames.reset()
 		f.observePush(start, &fx)
 	}
 	return nil
@@ -240,6 +248,9 @@ func (f *Fleet) removeAssignmentLocked(ns *namespace, a *assignment, fx *effects
 	}
 	delete(f.assignments, a.UID)
 	delete(ns.assignments, a.Key.Name)
+	if changed {
+		f.frames.reset()
+	}
 	key := a.Key
 	fx.metrics = append(fx.metrics, func() { f.metrics.forgetAssignment(key) })
 	return changed

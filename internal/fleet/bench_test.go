@@ -131,11 +131,9 @@ func BenchmarkConfigPushFanOut(b *testing.B) {
 						b.Fatal("a selected session got no push")
 					}
 					c.dirty = false
-					list, ok := f.Config(handles[j])
-					if !ok {
+					if _, ok := f.ConfigFrame(handles[j]); !ok {
 						b.Fatal("no config")
 					}
-					_ = protocol.ConfigUpdatedFrame(list)
 				}
 				drain(f)
 			}

@@ -62,11 +62,26 @@ func httpInfo(t *testing.T, generation int64, check v1alpha1.HTTPCheck) Assignme
 
 func decodeList(t *testing.T, list []json.RawMessage) []protocol.Assignment {
 	t.Helper()
-	frame, err := protocol.DecodeFromManager(protocol.ConfigUpdatedFrame(list))
+	return decodeFrame(t, protocol.ConfigUpdatedFrame(list))
+}
+
+func decodeFrame(t *testing.T, data []byte) []protocol.Assignment {
+	t.Helper()
+	frame, err := protocol.DecodeFromManager(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return frame.(*protocol.ConfigUpdated).Assignments
+}
+
+// sessionList is the list the session's next config_updated carries.
+func sessionList(t *testing.T, f *Fleet, h Handle) []protocol.Assignment {
+	t.Helper()
+	frame, ok := f.ConfigFrame(h)
+	if !ok {
+		t.Fatal("ConfigFrame: not the satellite's session")
+	}
+	return decodeFrame(t, frame)
 }
 
 func TestCheckstackSessionGetsItsDialect(t *testing.T) {
@@ -109,8 +124,7 @@ func TestCheckstackSessionGetsItsDialect(t *testing.T) {
 	if conn.pushes != 1 {
 		t.Errorf("%d pushes after an edit, want 1", conn.pushes)
 	}
-	cfg, _ := f.Config(h)
-	as = decodeList(t, cfg)
+	as = sessionList(t, f, h)
 	if len(as) != 1 || as[0].ConfigID == first {
 		t.Fatalf("after an edit the list is %+v, want one assignment with a configId other than %q", as, first)
 	}
@@ -130,8 +144,8 @@ func TestCheckstackSessionGetsItsDialect(t *testing.T) {
 	if err := f.UpsertAssignment(httpInfo(t, 3, v1alpha1.HTTPCheck{URL: "https://b.example/", FollowRedirects: ptr.To(false)})); err != nil {
 		t.Fatal(err)
 	}
-	if cfg, _ := f.Config(h); len(cfg) != 0 {
-		t.Errorf("an unfit check was relayed: %s", cfg)
+	if as := sessionList(t, f, h); len(as) != 0 {
+		t.Errorf("an unfit check was relayed: %+v", as)
 	}
 	if n, _ := f.Relayed("uid-1"); n != 0 {
 		t.Errorf("Relayed = %d, want 0", n)
@@ -151,8 +165,7 @@ func TestCheckstackSessionGetsItsDialect(t *testing.T) {
 	if _, wakes := drain(f); wakes != 1 {
 		t.Errorf("%d assignment wake-ups after the dialect changed, want 1 (its Ready condition changes)", wakes)
 	}
-	cfg, _ = f.Config(h)
-	if as := decodeList(t, cfg); len(as) != 1 || as[0].ConfigID != "hca-1" || as[0].StrategyID != "http" {
+	if as := sessionList(t, f, h); len(as) != 1 || as[0].ConfigID != "hca-1" || as[0].StrategyID != "http" {
 		t.Errorf("our agent got %+v, want our form", as)
 	}
 	if rep, _ := f.Report("hca-1", 10); rep.NotRelayedCount != 0 {

@@ -70,6 +70,9 @@ type Fleet struct {
 	tokens      tokenIndex
 	namespaces  map[string]*namespace
 	assignments map[types.UID]*assignment
+	// lastRevision numbers the assignments' encoded forms; frames shares the frames built of them.
+	lastRevision uint64
+	frames       frameCache
 }
 
 // New returns an empty Fleet.

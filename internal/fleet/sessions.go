@@ -205,15 +205,18 @@ func (f *Fleet) detachLocked(sat *satellite, clean bool, fx *effects) {
 	fx.wakeSat = append(fx.wakeSat, sat.key)
 }
 
-// Config returns the session's current list of assignments, encoded, for a config_updated
-// frame (protocol.ConfigUpdatedFrame); ok is false when h is no longer its satellite's session.
-func (f *Fleet) Config(h Handle) ([]json.RawMessage, bool) {
+// ConfigFrame returns the config_updated frame of the session's current list; ok is false when
+// h is no longer its satellite's session. Sessions with equal lists are given the same frame,
+// built once: it must not be modified.
+func (f *Fleet) ConfigFrame(h Handle) (frame []byte, ok bool) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if !f.currentLocked(h) {
+		f.mu.Unlock()
 		return nil, false
 	}
-	return h.sat.encoded(), true
+	sf := f.frames.lookupLocked(h.sat)
+	f.mu.Unlock()
+	return sf.get(), true
 }
 
 // Facts returns the liveness facts of the satellite with this UID, and whether it has

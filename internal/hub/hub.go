@@ -123,8 +123,9 @@ type Fleet interface {
 	// Disconnected records the end of the session, and the manager's close code and reason (0
 	// when the peer or the network ended it).
 	Disconnected(h fleet.Handle, clean bool, code int, reason string)
-	// Config returns the session's current assignments, encoded, for a config_updated frame.
-	Config(h fleet.Handle) ([]json.RawMessage, bool)
+	// ConfigFrame returns the config_updated frame of the session's current assignments; it
+	// may be shared with other sessions, and must not be modified.
+	ConfigFrame(h fleet.Handle) ([]byte, bool)
 	// Ingest takes a result and returns its satellite_results_total status.
 	Ingest(h fleet.Handle, r *protocol.Result) string
 	// Unknown counts the Satellites whose credentials the fleet does not hold.

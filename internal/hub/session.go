@@ -419,12 +419,12 @@ func (s *session) writePump() {
 		if !s.drainQueue(write) {
 			return false
 		}
-		list, ok := s.hub.fleet.Config(s.handle)
+		frame, ok := s.hub.fleet.ConfigFrame(s.handle)
 		if !ok {
 			return true // replaced or ended; its close is on the way
 		}
 		lastConfig = time.Now()
-		if err := write(websocket.TextMessage, protocol.ConfigUpdatedFrame(list)); err != nil {
+		if err := write(websocket.TextMessage, frame); err != nil {
 			s.Close(0, "", nil)
 			return false
 		}
