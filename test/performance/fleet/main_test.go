@@ -17,9 +17,12 @@ limitations under the License.
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -203,5 +206,41 @@ func TestEndCause(t *testing.T) {
 				t.Errorf("endCause = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestListCacheParsesWhatTheManagerWrites(t *testing.T) {
+	encode := func(ids ...string) []byte {
+		t.Helper()
+		var parts []json.RawMessage
+		for _, id := range ids {
+			raw, err := protocol.EncodeAssignment(protocol.Assignment{ConfigID: id, SystemID: "sys-" + id, StrategyID: "http",
+				IntervalSeconds: 30, Config: json.RawMessage(`{"timeoutMs":1000,"http":{"url":"https://x.example/"}}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, raw)
+		}
+		return protocol.ConfigUpdatedFrame(parts)
+	}
+	lc := newListCache()
+	ab, bc := encode("a", "b"), encode("b", "c")
+	if !bytes.HasPrefix(ab, configUpdatedPrefix) {
+		t.Fatalf("the manager's frame %.40s does not begin with %s", ab, configUpdatedPrefix)
+	}
+	for range 2 { // parsed, then from the cache
+		for frame, want := range map[string][]string{string(ab): {"a", "b"}, string(bc): {"b", "c"}} {
+			list, ok := lc.parse([]byte(frame))
+			var got []string
+			for _, a := range list {
+				got = append(got, a.ConfigID+"/"+a.SystemID)
+			}
+			if !ok || !slices.Equal(got, []string{want[0] + "/sys-" + want[0], want[1] + "/sys-" + want[1]}) {
+				t.Errorf("parse = %v, %v; want %v", got, ok, want)
+			}
+		}
+	}
+	if _, ok := lc.parse([]byte(`{"type":"result_ack","ids":["x"]}`)); ok {
+		t.Error("a result_ack parsed as a list")
 	}
 }

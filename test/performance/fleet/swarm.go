@@ -18,6 +18,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,6 +72,7 @@ type swarm struct {
 	// changes, so that waiters recheck instead of polling blindly.
 	changed chan struct{}
 	step    atomic.Pointer[resultStep]
+	lists   *listCache
 
 	dials, refused, dialErrors, auths, authFailed, replaced atomic.Int64
 	heartbeats, configFrames, results, acks, live           atomic.Int64
@@ -148,7 +150,7 @@ func swarmMain(args []string) int {
 }
 
 func newSwarm(url string, creds []credential, sources int) *swarm {
-	sw := &swarm{url: url, started: time.Now(), changed: make(chan struct{}, 1), ends: map[string]int64{}}
+	sw := &swarm{url: url, started: time.Now(), changed: make(chan struct{}, 1), ends: map[string]int64{}, lists: newListCache()}
 	for i, c := range creds {
 		sw.clients = append(sw.clients, &satClient{
 			sw: sw, idx: i, cred: c,
@@ -510,24 +512,28 @@ func (c *satClient) session(ctx context.Context) sessionEnd {
 	}
 }
 
+// configUpdatedPrefix begins every config_updated frame the manager writes
+// (protocol.ConfigUpdatedFrame): such a frame, tens of kilobytes, is not scanned for its type.
+var configUpdatedPrefix = []byte(`{"type":"` + string(protocol.TypeConfigUpdated) + `",`)
+
 // handleFrame applies one frame from the manager; it returns the shutdown reason seen so far.
 func (c *satClient) handleFrame(data []byte, shutdown string) string {
 	now := time.Now().UnixNano()
+	if bytes.HasPrefix(data, configUpdatedPrefix) {
+		if list, ok := c.sw.lists.parse(data); ok {
+			c.sw.configFrames.Add(1)
+			c.mu.Lock()
+			c.applyList(list, now)
+			c.mu.Unlock()
+			c.sw.notify()
+			return shutdown
+		}
+	}
 	var head struct {
 		Type protocol.Type `json:"type"`
 	}
 	_ = json.Unmarshal(data, &head)
 	switch head.Type {
-	case protocol.TypeConfigUpdated:
-		var m protocol.ConfigUpdated
-		if json.Unmarshal(data, &m) != nil {
-			return shutdown
-		}
-		c.sw.configFrames.Add(1)
-		c.mu.Lock()
-		c.applyList(m.Assignments, now)
-		c.mu.Unlock()
-		c.sw.notify()
 	case protocol.TypeResultAck:
 		var m protocol.ResultAck
 		if json.Unmarshal(data, &m) != nil {
