@@ -41,6 +41,9 @@ type reconcilerMetrics struct {
 	assignmentSelected *prometheus.GaugeVec
 	assignmentOffline  *prometheus.GaugeVec
 	satelliteInfo      *prometheus.GaugeVec
+	// refreshesDeferred counts refreshes of lastSeenAt that missed their window: the reconciler
+	// is behind on its writes, and leaves them for the next interval (liveness.refreshWindow).
+	refreshesDeferred prometheus.Counter
 
 	// mu guards the labels each object's series carry now, so that a change deletes exactly the
 	// old series: DeletePartialMatch scans every series of its vector, and one per reconcile
@@ -76,7 +79,11 @@ var controllerMetrics = sync.OnceValue(func() *reconcilerMetrics {
 		Name: "satellite_assignment_offline_satellites",
 		Help: "How many of the satellites the assignment selects are Offline.",
 	}, []string{"namespace", "assignment", "system"})
-	metrics.Registry.MustRegister(m.assignmentState, m.assignmentSelected, m.assignmentOffline, m.satelliteInfo)
+	m.refreshesDeferred = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "satellite_status_refreshes_deferred_total",
+		Help: "Refreshes of a Satellite's status.lastSeenAt left for the next report interval because the reconciler came too late for them: it is behind on its writes to the API server.",
+	})
+	metrics.Registry.MustRegister(m.assignmentState, m.assignmentSelected, m.assignmentOffline, m.satelliteInfo, m.refreshesDeferred)
 	return m
 })
 

@@ -145,12 +145,16 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		TrackingSince:   r.Fleet.Since(),
 		Threshold:       time.Duration(sat.OfflineThreshold()) * time.Second,
 		DisconnectGrace: r.DisconnectGrace,
-		ReportInterval:  r.reportInterval(sat.UID),
+		ReportInterval:  r.ReportInterval,
+		RefreshPhase:    r.refreshPhase(sat.UID),
 	}
 	if facts, ok := r.Fleet.Facts(sat.UID); ok {
 		in.Facts = &facts
 	}
 	out := liveness.Evaluate(in)
+	if out.RefreshDeferred {
+		controllerMetrics().refreshesDeferred.Inc()
+	}
 	shared := r.Fleet.UpsertSatellite(fleet.SatelliteInfo{
 		Key:       req.NamespacedName,
 		UID:       sat.UID,
@@ -213,14 +217,13 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
-// reportInterval is the least time between two refreshes of the satellite's lastHeartbeatAt:
-// the configured interval plus a stable offset of up to a quarter of it, by UID. A fleet that
-// connected at once (after a restart) otherwise refreshes in one burst every interval, and a
-// burst of thousands of writes delays the transitions queued behind it.
-func (r *SatelliteReconciler) reportInterval(uid types.UID) time.Duration {
+// refreshPhase places the satellite's lastSeenAt refreshes within the report interval, stably
+// by UID. A fleet that connected at once (after a restart) otherwise refreshes in one burst
+// every interval, and a burst of thousands of writes delays the transitions queued behind it.
+func (r *SatelliteReconciler) refreshPhase(uid types.UID) time.Duration {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(uid))
-	return r.ReportInterval + time.Duration(h.Sum32()%1024)*r.ReportInterval/4096
+	return time.Duration(h.Sum32()%4096) * r.ReportInterval / 4096
 }
 
 // reconcileToken makes sure the satellite has a token and returns its TokenReady condition and

@@ -59,6 +59,10 @@ type Input struct {
 	DisconnectGrace time.Duration
 	// ReportInterval is the least time between two refreshes of lastHeartbeatAt.
 	ReportInterval time.Duration
+	// RefreshPhase places the satellite's refreshes within the report interval: they fall due
+	// at RefreshPhase past every multiple of the interval since the Unix epoch, so that a fleet
+	// that connected at once does not refresh in one burst. It is less than ReportInterval.
+	RefreshPhase time.Duration
 }
 
 // Event is a Kubernetes Event to emit for a transition.
@@ -77,6 +81,9 @@ type Output struct {
 	// RequeueAfter is when the decision may change without new facts; zero means only new
 	// facts can change it.
 	RequeueAfter time.Duration
+	// RefreshDeferred says that a refresh of lastSeenAt fell due but its window closed before
+	// this reconcile came: it waits for the next interval, and nothing is written for it now.
+	RefreshDeferred bool
 }
 
 // Evaluate computes a satellite's state. It announces a transition only when the persisted state
@@ -94,8 +101,13 @@ func Evaluate(in Input) Output {
 	if f != nil && f.Connected {
 		expiry := f.LastHeartbeat.Add(in.Threshold)
 		if in.Now.Before(expiry) {
-			setOnline(&out.Status, in, f)
-			out.RequeueAfter = nextCheck(in.Now, expiry, out.Status.LastSeenAt, seenRefresh(in))
+			out.RefreshDeferred = setOnline(&out.Status, in, f)
+			// The next decision: the expiry, or the next refresh slot if it comes first.
+			next := expiry
+			if _, slot := refreshSlots(in); slot.Before(next) {
+				next = slot
+			}
+			out.RequeueAfter = next.Sub(in.Now)
 		} else {
 			setOffline(&out.Status, in, v1alpha1.ReasonHeartbeatTimeout, timeoutMessage(in.Threshold))
 		}
@@ -131,7 +143,9 @@ func Evaluate(in Input) Output {
 	return withEvent(out, in.Status.State)
 }
 
-func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) {
+// setOnline marks s Online and refreshes lastSeenAt while its window is open; it reports
+// whether a refresh fell due but its window had closed.
+func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) (deferred bool) {
 	changed := s.State != v1alpha1.SatelliteOnline
 	s.State = v1alpha1.SatelliteOnline
 	since := seconds(f.ConnectedSince)
@@ -142,7 +156,16 @@ func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) {
 	// lastHeartbeatAt rides along with every refresh of lastSeenAt, which costs the write anyway,
 	// and with no other: a refresh of its own, on a heartbeat between two of lastSeenAt, would
 	// make two writes per report interval.
-	seenDue := changed || s.LastSeenAt == nil || !in.Now.Before(s.LastSeenAt.Add(seenRefresh(in)))
+	seenDue := changed || s.LastSeenAt == nil
+	if !seenDue {
+		// Due when not written since the current slot began; the comparison is in the whole
+		// seconds the API stores.
+		slot, _ := refreshSlots(in)
+		if s.LastSeenAt.Before(ptr(seconds(slot))) {
+			seenDue = in.Now.Sub(slot) <= refreshWindow(in.ReportInterval)
+			deferred = !seenDue
+		}
+	}
 	if seenDue || s.LastHeartbeatAt == nil {
 		last := seconds(f.LastHeartbeat)
 		s.LastHeartbeatAt = &last
@@ -153,7 +176,10 @@ func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) {
 	}
 	setCondition(s, in, metav1.ConditionTrue, v1alpha1.ReasonConnected,
 		fmt.Sprintf("Session authenticated at %s", since.UTC().Format(time.RFC3339)))
+	return deferred
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func setOffline(s *v1alpha1.SatelliteStatus, in Input, reason, message string) {
 	if s.State == v1alpha1.SatelliteOnline && in.Facts != nil && !in.Facts.LastHeartbeat.IsZero() {
@@ -191,25 +217,32 @@ func withEvent(out Output, before v1alpha1.SatelliteState) Output {
 	return out
 }
 
-// seenRefresh is how often lastSeenAt is refreshed while Online: once per report interval, by
-// this manager's clock and whether or not a heartbeat came since, so that the LAST SEEN column
-// of an Online satellite never shows an age above the report interval. It keeps the write
-// budget of one status write per satellite per report interval; an age below the offline
-// threshold as well needs a report interval of at most three quarters of the threshold.
-func seenRefresh(in Input) time.Duration {
-	return in.ReportInterval
+// refreshSlots returns the start of the satellite's refresh slot that holds now, and of the
+// next one. An Online satellite's lastSeenAt is refreshed once per slot, whether or not a
+// heartbeat came since, so that the LAST SEEN column never shows an age much above the report
+// interval. That keeps the write budget of one status write per satellite per report interval;
+// an age below the offline threshold as well needs a report interval of at most three quarters
+// of the threshold.
+func refreshSlots(in Input) (slot, next time.Time) {
+	interval := in.ReportInterval.Nanoseconds()
+	offset := (in.Now.UnixNano() - in.RefreshPhase.Nanoseconds()) % interval
+	if offset < 0 {
+		offset += interval
+	}
+	slot = in.Now.Add(-time.Duration(offset))
+	return slot, slot.Add(in.ReportInterval)
 }
 
-// nextCheck is the time until the satellite expires or its lastSeenAt is due for a refresh,
-// whichever comes first. A refresh already due waits for the expiry check.
-func nextCheck(now, expiry time.Time, persisted *metav1.Time, reportInterval time.Duration) time.Duration {
-	next := expiry
-	if persisted != nil {
-		if due := persisted.Add(reportInterval); due.After(now) && due.Before(next) {
-			next = due
-		}
-	}
-	return next.Sub(now)
+// refreshWindow is how late in its slot a refresh may still be written: a twelfth of the
+// report interval (5 s at the default 60 s), and at least a second. Reconciles come late when
+// the manager is behind on its writes, because the API server takes them more slowly than the
+// refreshes fall due. The reconcilers' queue is first in, first out, so every transition then
+// waits behind a backlog of refreshes: at 10,000 satellites, an API server taking 110 writes a
+// second against 167 due made Offline 41 s late. A refresh that missed its window waits for the
+// next slot, which drains the backlog and costs only a LAST SEEN older by one interval;
+// transitions are never left.
+func refreshWindow(reportInterval time.Duration) time.Duration {
+	return max(reportInterval/12, time.Second)
 }
 
 func timeoutMessage(threshold time.Duration) string {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -32,6 +33,8 @@ const (
 	threshold = 45 * time.Second
 	grace     = 15 * time.Second
 	report    = 60 * time.Second
+	// phase puts the refresh slots at half past every minute; t0 is on a minute.
+	phase = 30 * time.Second
 )
 
 // t0 is when the manager started tracking; every case's clock starts here.
@@ -86,8 +89,8 @@ func TestEvaluate(t *testing.T) {
 		},
 		"first observation of a connected satellite is silent": {
 			status: v1alpha1.SatelliteStatus{}, facts: connected(time.Minute - time.Second), now: time.Minute,
-			// The requeue is for the expiry, due before the lastSeenAt refresh.
-			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: threshold - time.Second,
+			// The requeue is for the next refresh slot (half past), due before the expiry.
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: phase,
 		},
 		"online to offline when heartbeats stop": {
 			status: online, facts: connected(0), now: threshold,
@@ -96,13 +99,13 @@ func TestEvaluate(t *testing.T) {
 		"offline to online on connect": {
 			status: offline, facts: connected(time.Minute), now: time.Minute,
 			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantEvent: v1alpha1.EventSatelliteOnline,
-			wantRequeue: threshold,
+			wantRequeue: phase,
 		},
 		"unchanged online is silent and writes nothing": {
-			// lastSeenAt (10 s ago) is due again a report interval after it was written, later
-			// than the expiry.
+			// lastSeenAt (10 s ago) was written in the current slot; the next begins in 30 s,
+			// before the expiry.
 			status: online, facts: connected(-5 * time.Second), now: 0,
-			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: threshold - 5*time.Second,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: phase,
 			wantNoWrite: true,
 		},
 		"unchanged offline is silent and writes nothing": {
@@ -122,8 +125,9 @@ func TestEvaluate(t *testing.T) {
 			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantEvent: v1alpha1.EventSatelliteOffline,
 		},
 		"a long threshold holds on": {
-			status: online, facts: connected(0), now: 10 * time.Minute, threshold: time.Hour,
-			// lastSeenAt is due every report interval, before the expiry.
+			status: online, facts: connected(0), now: 10*time.Minute + phase, threshold: time.Hour,
+			// lastSeenAt is refreshed in every slot, long before the expiry; the reconcile comes
+			// as a slot begins, and the next is a report interval later.
 			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: report,
 		},
 
@@ -158,9 +162,9 @@ func TestEvaluate(t *testing.T) {
 			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantEvent: v1alpha1.EventSatelliteOffline,
 		},
 		"a satellite that reconnects to a new leader is silent": {
-			// The requeue is for the lastSeenAt refresh (written 30 s ago), due before the expiry.
+			// The requeue is for the next refresh slot, at 30 s, due before the expiry.
 			status: online, facts: connected(20 * time.Second), now: 20 * time.Second,
-			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: report - 30*time.Second,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: 10 * time.Second,
 		},
 	}
 	for name, tc := range cases {
@@ -171,7 +175,7 @@ func TestEvaluate(t *testing.T) {
 			}
 			clk := clocktesting.NewFakeClock(at(tc.now))
 			in := Input{Status: tc.status, Generation: 3, Facts: tc.facts, Now: clk.Now(), TrackingSince: t0,
-				Threshold: th, DisconnectGrace: grace, ReportInterval: report}
+				Threshold: th, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase}
 			out := Evaluate(in)
 
 			if out.Status.State != tc.wantState {
@@ -213,7 +217,7 @@ func TestEvaluateSequence(t *testing.T) {
 	step := func(d time.Duration) Output {
 		clk.Step(d)
 		out := Evaluate(Input{Status: status, Facts: facts, Now: clk.Now(), TrackingSince: t0,
-			Threshold: threshold, DisconnectGrace: grace, ReportInterval: report})
+			Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
 		if !cmp.Equal(status, out.Status) {
 			writes++
 		}
@@ -250,10 +254,10 @@ func TestEvaluateSequence(t *testing.T) {
 	if status.State != v1alpha1.SatelliteOffline {
 		t.Errorf("final state = %q, want Offline", status.State)
 	}
-	// First Offline, Online, one lastSeenAt refresh per report interval over ten minutes (600 s
-	// / 60 s, 10), and Offline again.
-	if writes > 13 {
-		t.Errorf("%d status writes, want at most 13", writes)
+	// First Offline, Online, one lastSeenAt refresh per slot while Online (645 s, from 0 to
+	// the expiry, hold 11 slots, at 30 s, 90 s, ... 630 s), and Offline again.
+	if writes > 14 {
+		t.Errorf("%d status writes, want at most 14", writes)
 	}
 	if status.LastHeartbeatAt == nil || !status.LastHeartbeatAt.Time.Equal(facts.LastHeartbeat) {
 		t.Errorf("lastHeartbeatAt = %v, want the last heartbeat %v", status.LastHeartbeatAt, facts.LastHeartbeat)
@@ -269,16 +273,91 @@ func TestEvaluateRefreshesLastHeartbeatOncePerReportInterval(t *testing.T) {
 		// a refresh of lastHeartbeatAt alone would be a second write in the interval.
 		"a heartbeat alone refreshes nothing": {lastSeen: 30 * time.Second, now: report + time.Second, wantWrite: false},
 		// lastHeartbeatAt rides along with the refresh of lastSeenAt, once per interval.
-		"it rides along with lastSeenAt": {lastSeen: 0, now: report, wantWrite: true},
+		"it rides along with lastSeenAt": {lastSeen: 0, now: report + phase, wantWrite: true},
 	} {
 		online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
 		online.LastSeenAt = mt(tc.lastSeen)
 		facts := connected(tc.now - time.Second)
 		facts.ConnectedSince = at(-time.Hour)
 		out := Evaluate(Input{Status: online, Facts: facts, Now: at(tc.now), TrackingSince: t0,
-			Threshold: threshold, DisconnectGrace: grace, ReportInterval: report})
+			Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
 		if got := out.Status.LastHeartbeatAt.Time.Equal(at(tc.now - time.Second)); got != tc.wantWrite {
 			t.Errorf("%s: lastHeartbeatAt refreshed = %v, want %v", name, got, tc.wantWrite)
+		}
+	}
+}
+
+// TestEvaluateLeavesALateRefreshForTheNextWindow: a reconcile that comes after the refresh's
+// window closed (the manager is behind on its writes) writes nothing and requeues for the next
+// window, and a transition is written however late it comes.
+func TestEvaluateLeavesALateRefreshForTheNextWindow(t *testing.T) {
+	window := refreshWindow(report) // 5 s
+	for name, tc := range map[string]struct {
+		now          time.Duration // lastSeenAt was written at 0; the slots begin at 30 s, 90 s, ...
+		wantWrite    bool
+		wantDeferred bool
+		wantRequeue  time.Duration
+	}{
+		"not due":                 {now: phase - time.Second, wantRequeue: time.Second},
+		"on time":                 {now: phase, wantWrite: true, wantRequeue: report},
+		"late, within the window": {now: phase + window, wantWrite: true, wantRequeue: report - window},
+		"after the window":        {now: phase + window + time.Second, wantDeferred: true, wantRequeue: report - window - time.Second},
+		"in the next slot's window": {now: phase + report + time.Second, wantWrite: true,
+			wantRequeue: report - time.Second},
+		"after the next slot's window": {now: phase + report + 30*time.Second, wantDeferred: true, wantRequeue: 30 * time.Second},
+	} {
+		online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
+		online.Version = "0.1.0"
+		out := Evaluate(Input{Status: online, Generation: 3, Facts: connected(tc.now - time.Second), Now: at(tc.now), TrackingSince: t0,
+			Threshold: time.Hour, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
+		wrote := !cmp.Equal(online, out.Status, cmpopts.IgnoreFields(v1alpha1.SatelliteStatus{}, "ObservedGeneration"))
+		if wrote != tc.wantWrite || out.RefreshDeferred != tc.wantDeferred || out.RequeueAfter != tc.wantRequeue {
+			t.Errorf("%s: wrote %v, deferred %v, requeue %v; want %v, %v, %v", name, wrote, out.RefreshDeferred, out.RequeueAfter,
+				tc.wantWrite, tc.wantDeferred, tc.wantRequeue)
+		}
+	}
+
+	// Offline is written and announced however late its reconcile comes.
+	online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
+	out := Evaluate(Input{Status: online, Facts: connected(0), Now: at(threshold + 40*time.Second), TrackingSince: t0,
+		Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
+	if out.Status.State != v1alpha1.SatelliteOffline || out.Event == nil {
+		t.Errorf("a late expiry gave state %s and event %+v, want Offline with an Event", out.Status.State, out.Event)
+	}
+}
+
+// TestRefreshesKeepUpWithALateQueue follows an Online satellite whose every reconcile comes a
+// fixed delay after its requeue, as in a queue that is behind: within the window it is
+// refreshed once per interval; beyond it the refreshes wait, and fewer are written.
+func TestRefreshesKeepUpWithALateQueue(t *testing.T) {
+	for _, tc := range []struct {
+		delay                time.Duration
+		minWrites, maxWrites int
+	}{
+		{delay: 0, minWrites: 59, maxWrites: 61},
+		{delay: 3 * time.Second, minWrites: 55, maxWrites: 61},
+		{delay: 20 * time.Second, minWrites: 0, maxWrites: 40},
+	} {
+		clk := clocktesting.NewFakeClock(t0)
+		facts := &Facts{Connected: true, ConnectedSince: t0, LastHeartbeat: t0}
+		var status v1alpha1.SatelliteStatus
+		writes := 0
+		for clk.Since(t0) < time.Hour {
+			facts.LastHeartbeat = clk.Now().Add(-time.Second) // heartbeats keep coming
+			out := Evaluate(Input{Status: status, Facts: facts, Now: clk.Now(), TrackingSince: t0,
+				Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
+			if !cmp.Equal(status, out.Status) {
+				writes++
+			}
+			status = out.Status
+			if status.State != v1alpha1.SatelliteOnline {
+				t.Fatalf("delay %v: went %s", tc.delay, status.State)
+			}
+			clk.Step(out.RequeueAfter + tc.delay)
+		}
+		t.Logf("delay %v: %d writes in an hour", tc.delay, writes)
+		if writes < tc.minWrites || writes > tc.maxWrites {
+			t.Errorf("delay %v: %d writes in an hour, want %d to %d", tc.delay, writes, tc.minWrites, tc.maxWrites)
 		}
 	}
 }
@@ -289,7 +368,7 @@ func TestEvaluateRecordsVersionChange(t *testing.T) {
 	facts := connected(time.Second)
 	facts.Version = "0.2.0"
 	out := Evaluate(Input{Status: online, Facts: facts, Now: at(time.Second), TrackingSince: t0,
-		Threshold: threshold, DisconnectGrace: grace, ReportInterval: report})
+		Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
 	if out.Status.Version != "0.2.0" || out.Event != nil {
 		t.Errorf("version = %q, event = %+v; want 0.2.0 and no event", out.Status.Version, out.Event)
 	}
@@ -305,7 +384,7 @@ func TestLastSeenStaysWithinTheReportInterval(t *testing.T) {
 		var status v1alpha1.SatelliteStatus
 		for range 100 {
 			out := Evaluate(Input{Status: status, Facts: facts, Now: clk.Now(), TrackingSince: t0,
-				Threshold: th, DisconnectGrace: grace, ReportInterval: report})
+				Threshold: th, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
 			status = out.Status
 			if status.State != v1alpha1.SatelliteOnline || out.RequeueAfter <= 0 {
 				t.Fatalf("threshold %v: state %s, requeue %v", th, status.State, out.RequeueAfter)
