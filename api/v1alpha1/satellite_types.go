@@ -111,8 +111,8 @@ type SatelliteStatus struct {
 	// lastSeenAt is when the manager last saw the satellite Online, by its own clock. While
 	// Online it is refreshed once per status report interval (60 s by default), the budget of
 	// one status write per satellite per interval, so that its age stays within that interval
-	// and a few seconds (two intervals while the manager is behind on its writes); once Offline
-	// it is the last heartbeat.
+	// and a few seconds (one and a half intervals just after connecting, two while the manager
+	// is behind on its writes); once Offline it is the last heartbeat.
 	// +optional
 	LastSeenAt *metav1.Time `json:"lastSeenAt,omitempty"`
 

@@ -160,8 +160,11 @@ func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) (deferred bool) 
 	if !seenDue {
 		// Due when not written since the current slot began; the comparison is in the whole
 		// seconds the API stores.
+		// A slot that begins less than half an interval after the last write (the transition
+		// to Online, say) is left out: a fleet that connected at once would otherwise write
+		// twice in its first interval, while the API server is busiest.
 		slot, _ := refreshSlots(in)
-		if s.LastSeenAt.Before(ptr(seconds(slot))) {
+		if s.LastSeenAt.Before(ptr(seconds(slot))) && slot.Sub(s.LastSeenAt.Time) >= in.ReportInterval/2 {
 			seenDue = in.Now.Sub(slot) <= refreshWindow(in.ReportInterval)
 			deferred = !seenDue
 		}

@@ -326,6 +326,29 @@ func TestEvaluateLeavesALateRefreshForTheNextWindow(t *testing.T) {
 	}
 }
 
+// TestNoRefreshSoonAfterAWrite: a satellite that connects 5 s before its refresh slot is not
+// refreshed in that slot, but in the next; the transition was its write for the interval.
+func TestNoRefreshSoonAfterAWrite(t *testing.T) {
+	facts := &Facts{Connected: true, ConnectedSince: at(phase - 5*time.Second), LastHeartbeat: at(phase - 5*time.Second)}
+	in := Input{Status: persisted(v1alpha1.SatelliteOffline, v1alpha1.ReasonNeverConnected, -time.Hour), Facts: facts,
+		Now: at(phase - 5*time.Second), TrackingSince: t0, Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase}
+	out := Evaluate(in)
+	if out.Status.State != v1alpha1.SatelliteOnline || out.RequeueAfter != 5*time.Second {
+		t.Fatalf("connect: state %s, requeue %v; want Online, 5s (the slot)", out.Status.State, out.RequeueAfter)
+	}
+	in.Status, in.Now = out.Status, at(phase)
+	facts.LastHeartbeat = in.Now
+	if next := Evaluate(in); !cmp.Equal(next.Status, out.Status) || next.RefreshDeferred || next.RequeueAfter != threshold {
+		t.Errorf("the slot 5 s after the transition: wrote %v, deferred %v, requeue %v; want no write, not deferred, the expiry",
+			!cmp.Equal(next.Status, out.Status), next.RefreshDeferred, next.RequeueAfter)
+	}
+	in.Now = at(phase + report)
+	facts.LastHeartbeat = in.Now
+	if next := Evaluate(in); next.Status.LastSeenAt == nil || !next.Status.LastSeenAt.Time.Equal(in.Now) {
+		t.Errorf("the next slot: lastSeenAt %v, want %v", next.Status.LastSeenAt, in.Now)
+	}
+}
+
 // TestRefreshesKeepUpWithALateQueue follows an Online satellite whose every reconcile comes a
 // fixed delay after its requeue, as in a queue that is behind: within the window it is
 // refreshed once per interval; beyond it the refreshes wait, and fewer are written.
