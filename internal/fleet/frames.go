@@ -34,8 +34,8 @@ const maxSharedFrameBytes = 16 << 20
 // 100 assignments, one change was 10,000 equal frames of 26 KB, each built by its session.
 //
 // A list is named by its dialect and the revisions of its assignments, in order. A revision
-// is fleet-wide and new with every upsert of an assignment, so an entry never goes stale: a
-// changed list has a new name. Entries are dropped all at once, when an assignment changes (no
+// is fleet-wide, and new whenever an assignment is added or its wire form changes, so an entry
+// never goes stale: a changed list has a new name. Entries are dropped all at once, when an assignment changes (no
 // list that held it will be asked for again) or when the cache holds too much.
 type frameCache struct {
 	entries map[string]*sharedFrame

@@ -22,6 +22,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 )
@@ -158,13 +159,12 @@ func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) (deferred bool) 
 	// make two writes per report interval.
 	seenDue := changed || s.LastSeenAt == nil
 	if !seenDue {
-		// Due when not written since the current slot began; the comparison is in the whole
-		// seconds the API stores.
-		// A slot that begins less than half an interval after the last write (the transition
-		// to Online, say) is left out: a fleet that connected at once would otherwise write
-		// twice in its first interval, while the API server is busiest.
+		// Due when not written since the current slot began, compared in the whole seconds the
+		// API stores. A slot that begins less than half an interval after the last write (the
+		// transition to Online, say) is left out: a fleet that connected at once would
+		// otherwise write twice in its first interval, while the API server is busiest.
 		slot, _ := refreshSlots(in)
-		if s.LastSeenAt.Before(ptr(seconds(slot))) && slot.Sub(s.LastSeenAt.Time) >= in.ReportInterval/2 {
+		if s.LastSeenAt.Before(ptr.To(seconds(slot))) && slot.Sub(s.LastSeenAt.Time) >= in.ReportInterval/2 {
 			seenDue = in.Now.Sub(slot) <= refreshWindow(in.ReportInterval)
 			deferred = !seenDue
 		}
@@ -181,8 +181,6 @@ func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) (deferred bool) 
 		fmt.Sprintf("Session authenticated at %s", since.UTC().Format(time.RFC3339)))
 	return deferred
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func setOffline(s *v1alpha1.SatelliteStatus, in Input, reason, message string) {
 	if s.State == v1alpha1.SatelliteOnline && in.Facts != nil && !in.Facts.LastHeartbeat.IsZero() {
