@@ -105,8 +105,8 @@ func Evaluate(in Input) Output {
 			out.RefreshDeferred = setOnline(&out.Status, in, f)
 			// The next decision: the expiry, or the next refresh slot if it comes first.
 			next := expiry
-			if _, slot := refreshSlots(in); slot.Before(next) {
-				next = slot
+			if _, nextSlot := refreshSlots(in); nextSlot.Before(next) {
+				next = nextSlot
 			}
 			out.RequeueAfter = next.Sub(in.Now)
 		} else {

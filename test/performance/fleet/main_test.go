@@ -244,3 +244,20 @@ func TestListCacheParsesWhatTheManagerWrites(t *testing.T) {
 		t.Error("a result_ack parsed as a list")
 	}
 }
+
+func TestHandleFrameAppliesAConfigUpdatedInAnyLayout(t *testing.T) {
+	sw := &swarm{changed: make(chan struct{}, 1), lists: newListCache()}
+	c := &satClient{sw: sw, configs: map[string]*configState{}}
+	for _, frame := range []string{
+		`{"type":"config_updated","assignments":[{"configId":"a","systemId":"s"}]}`, // as the manager writes it
+		`{"assignments":[{"configId":"b","systemId":"s"}],"type":"config_updated"}`, // another member order
+	} {
+		c.handleFrame([]byte(frame), "")
+	}
+	if got := sw.configFrames.Load(); got != 2 {
+		t.Errorf("%d config frames counted, want 2", got)
+	}
+	if s := c.configs["b"]; s == nil || !s.present || c.configs["a"].present {
+		t.Errorf("after the second list: a %+v, b %+v; want only b present", c.configs["a"], s)
+	}
+}

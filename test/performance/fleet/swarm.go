@@ -512,6 +512,19 @@ func (c *satClient) session(ctx context.Context) sessionEnd {
 	}
 }
 
+// applyConfig applies a config_updated frame received at t; one that does not decode is ignored.
+func (c *satClient) applyConfig(data []byte, t int64) {
+	list, ok := c.sw.lists.parse(data)
+	if !ok {
+		return
+	}
+	c.sw.configFrames.Add(1)
+	c.mu.Lock()
+	c.applyList(list, t)
+	c.mu.Unlock()
+	c.sw.notify()
+}
+
 // configUpdatedPrefix begins every config_updated frame the manager writes
 // (protocol.ConfigUpdatedFrame): such a frame, tens of kilobytes, is not scanned for its type.
 var configUpdatedPrefix = []byte(`{"type":"` + string(protocol.TypeConfigUpdated) + `",`)
@@ -520,20 +533,16 @@ var configUpdatedPrefix = []byte(`{"type":"` + string(protocol.TypeConfigUpdated
 func (c *satClient) handleFrame(data []byte, shutdown string) string {
 	now := time.Now().UnixNano()
 	if bytes.HasPrefix(data, configUpdatedPrefix) {
-		if list, ok := c.sw.lists.parse(data); ok {
-			c.sw.configFrames.Add(1)
-			c.mu.Lock()
-			c.applyList(list, now)
-			c.mu.Unlock()
-			c.sw.notify()
-			return shutdown
-		}
+		c.applyConfig(data, now)
+		return shutdown
 	}
 	var head struct {
 		Type protocol.Type `json:"type"`
 	}
 	_ = json.Unmarshal(data, &head)
 	switch head.Type {
+	case protocol.TypeConfigUpdated: // written some other way than the manager does today
+		c.applyConfig(data, now)
 	case protocol.TypeResultAck:
 		var m protocol.ResultAck
 		if json.Unmarshal(data, &m) != nil {
