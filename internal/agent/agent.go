@@ -236,9 +236,10 @@ func (a *Agent) token() (string, error) {
 	return strings.TrimSpace(a.cfg.Token), nil
 }
 
-// applyAssignments makes the checks run those of the list the manager sent, and queues a
-// strategy_error for each newly seen assignment of a strategy the agent cannot run.
-func (a *Agent) applyAssignments(as []protocol.Assignment) {
+// applyAssignments makes the checks run those of the list the manager sent in a frame of type
+// from, and queues a strategy_error for each newly seen assignment of a strategy the agent
+// cannot run.
+func (a *Agent) applyAssignments(from protocol.Type, as []protocol.Assignment) {
 	supported := make([]protocol.Assignment, 0, len(as))
 	for _, x := range as {
 		if checks.Supported(x.StrategyID) {
@@ -255,7 +256,7 @@ func (a *Agent) applyAssignments(as []protocol.Assignment) {
 	}
 	d := a.sched.apply(supported)
 	a.metrics.scheduled.Set(float64(a.sched.len()))
-	a.log.Info("Applied assignments", "total", len(as), "started", len(d.Start), "restarted", len(d.Restart),
+	a.log.Info("Applied assignments", "from", string(from), "total", len(as), "started", len(d.Start), "restarted", len(d.Restart),
 		"stopped", len(d.Stop), "unchanged", len(d.Keep), "unsupported", len(reported))
 	if len(errs) > 0 {
 		a.signal()

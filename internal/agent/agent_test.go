@@ -66,9 +66,11 @@ var _ = Describe("Agent", func() {
 		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.ClientID, Token: sat.Token, Version: "1.2.3"})
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
 		Eventually(func() string { return getSatellite(ctx, sat).Status.Version }).Should(Equal("1.2.3"))
-		// It advertises that it runs our CheckConfig, so the manager sends it our form.
+		// It advertises that it runs our CheckConfig, so the manager sends it our form, and that
+		// it applies patches.
 		Eventually(func() *v1alpha1.AgentStatus { return getSatellite(ctx, sat).Status.Agent }).Should(Equal(
-			&v1alpha1.AgentStatus{Kind: v1alpha1.AgentSatelliteOperator, Capabilities: []string{protocol.CapabilityCheckConfig}}))
+			&v1alpha1.AgentStatus{Kind: v1alpha1.AgentSatelliteOperator,
+				Capabilities: []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch}}))
 		code, _ := a.get("/readyz")
 		Expect(code).To(Equal(200))
 
@@ -102,15 +104,19 @@ var _ = Describe("Agent", func() {
 
 	It("applies a changed assignment without reconnecting", func() {
 		sat := createSatellite(ctx, ns, "eu-west")
-		before, after := newTarget(), newTarget()
+		before, after, other := newTarget(), newTarget(), newTarget()
 		hca := httpAssignment(ns, "payments", "eu-west", before.URL, 5*time.Second)
 		Expect(k8sClient.Create(ctx, hca)).To(Succeed())
+		// A second assignment, so that a change of one is sent as a patch, smaller than the list.
+		Expect(k8sClient.Create(ctx, httpAssignment(ns, "orders", "eu-west", other.URL, 5*time.Second))).To(Succeed())
 		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.ClientID, Token: sat.Token})
 		Eventually(func() int64 { return before.requests.Load() }).Should(BeNumerically(">=", 1))
+		Eventually(func() int64 { return other.requests.Load() }).Should(BeNumerically(">=", 1))
 		Eventually(func() *metav1.Time { return getSatellite(ctx, sat).Status.ConnectedSince }).ShouldNot(BeNil())
 		connectedSince := getSatellite(ctx, sat).Status.ConnectedSince
 
 		By("changing the URL and the interval")
+		logged := len(logs.String())
 		// The manager writes the status meanwhile: a stale read is read again, as kubectl edit does.
 		Eventually(func() error {
 			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
@@ -125,6 +131,9 @@ var _ = Describe("Agent", func() {
 
 		Expect(a.stats()).To(And(HaveField("DialAttempts", BeEquivalentTo(1)), HaveField("Connections", BeEquivalentTo(1))))
 		Expect(getSatellite(ctx, sat).Status.ConnectedSince).To(Equal(connectedSince))
+		// The change came as a patch that carried the one assignment, not as the whole list, and
+		// the other assignment kept its schedule.
+		Expect(logs.String()[logged:]).To(MatchRegexp(`Applied assignments.*"from": ?"config_patch".*"total": ?2.*"restarted": ?1.*"unchanged": ?1`))
 	})
 
 	It("stops dialing after the manager refuses its token, and retries at once when the token file changes", func() {

@@ -257,8 +257,9 @@ func (a *Agent) connect(ctx context.Context) connEnd {
 }
 
 // capabilities are what this agent advertises in authenticate and every heartbeat: it runs our
-// CheckConfig, so the manager sends it that instead of Checkstack's strategies.
-var capabilities = []string{protocol.CapabilityCheckConfig}
+// CheckConfig, so the manager sends it that instead of Checkstack's strategies, and it applies
+// config_patch, so a change is sent as what changed.
+var capabilities = []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch}
 
 // authenticate sends the credentials in the first frame and reads the manager's answer.
 func (a *Agent) authenticate(ws *websocket.Conn, token string) (*protocol.Authenticated, connEnd) {
@@ -320,6 +321,9 @@ type session struct {
 	pongWait   time.Duration
 	readerDone chan struct{}
 	writerDone chan struct{}
+	// list is the list the manager last sent on this connection (in authenticated,
+	// config_updated or config_patch): what its next config_patch applies to.
+	list []protocol.Assignment
 }
 
 // run serves an authenticated connection until it ends.
@@ -331,7 +335,8 @@ func (s *session) run(ctx context.Context, auth *protocol.Authenticated) connEnd
 	defer a.setConnected(false)
 	a.log.Info("Connected to the manager", "satelliteId", auth.SatelliteID, "assignments", len(auth.Assignments),
 		"heartbeatInterval", s.heartbeat.String(), "unacknowledgedResults", a.buffer.len())
-	a.applyAssignments(auth.Assignments)
+	s.list = auth.Assignments
+	a.applyAssignments(protocol.TypeAuthenticated, s.list)
 
 	go s.writePump(ctx)
 	end := s.readPump()
@@ -381,7 +386,11 @@ func (s *session) readPump() connEnd {
 		}
 		switch m := msg.(type) {
 		case *protocol.ConfigUpdated:
-			a.applyAssignments(m.Assignments)
+			s.list = m.Assignments
+			a.applyAssignments(m.MessageType(), s.list)
+		case *protocol.ConfigPatch:
+			s.list = m.Apply(s.list)
+			a.applyAssignments(m.MessageType(), s.list)
 		case *protocol.ResultAck:
 			a.acked(m.IDs)
 		case *protocol.Shutdown:

@@ -81,10 +81,19 @@ func (c *nopConn) Close(int, string, protocol.Message) {}
 // BenchmarkConfigPushFanOut measures one change of an assignment that selects every one of n
 // connected satellites, with existing other assignments selecting them all too: derive, hand the
 // change to every session, and have each fetch its list and encode its frame as its writer does.
-// One satellite is the baseline for the ratio.
+// One satellite is the baseline for the ratio. With patches, the sessions' agents take
+// config_patch; frame-B/session is what each session then writes.
 func BenchmarkConfigPushFanOut(b *testing.B) {
-	for _, tc := range []struct{ satellites, existing int }{{1, 0}, {1000, 0}, {10000, 0}, {10000, 100}} {
-		b.Run(fmt.Sprintf("satellites=%d/existing=%d", tc.satellites, tc.existing), func(b *testing.B) {
+	for _, tc := range []struct {
+		satellites, existing int
+		patches              bool
+	}{{1, 0, false}, {1000, 0, false}, {10000, 0, false}, {10000, 100, false}, {10000, 100, true}} {
+		name := fmt.Sprintf("satellites=%d/existing=%d", tc.satellites, tc.existing)
+		caps := oursCaps
+		if tc.patches {
+			name, caps = name+"/patches", patchCaps
+		}
+		b.Run(name, func(b *testing.B) {
 			f, _ := newTestFleet()
 			handles := make([]Handle, tc.satellites)
 			conns := make([]*nopConn, tc.satellites)
@@ -95,7 +104,7 @@ func BenchmarkConfigPushFanOut(b *testing.B) {
 					TokenHash: HashToken([]byte(uid)), HasToken: true})
 				conns[i] = &nopConn{}
 				var ok bool
-				if handles[i], _, ok = f.Authenticate(uid, uid, oursCaps, conns[i]); !ok {
+				if handles[i], _, ok = f.Authenticate(uid, uid, caps, conns[i]); !ok {
 					b.Fatal("authenticate")
 				}
 				drain(f) // as the reconciler would, or the wake-up channel fills
@@ -116,8 +125,15 @@ func BenchmarkConfigPushFanOut(b *testing.B) {
 				}
 			}
 			drain(f)
+			for j, c := range conns { // the sessions' writers take the lists so far
+				if c.dirty {
+					c.dirty = false
+					f.ConfigFrame(handles[j])
+				}
+			}
 			info := AssignmentInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: "payments"}, UID: "zz-config",
 				Selection: sel, Wire: wire("zz-config")}
+			frameBytes := 0
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
@@ -131,12 +147,15 @@ func BenchmarkConfigPushFanOut(b *testing.B) {
 						b.Fatal("a selected session got no push")
 					}
 					c.dirty = false
-					if _, ok := f.ConfigFrame(handles[j]); !ok {
+					frame, ok := f.ConfigFrame(handles[j])
+					if !ok {
 						b.Fatal("no config")
 					}
+					frameBytes = len(frame)
 				}
 				drain(f)
 			}
+			b.ReportMetric(float64(frameBytes), "frame-B/session")
 		})
 	}
 }

@@ -168,7 +168,7 @@ func (m *model) randomChange(rng *rand.Rand, f *Fleet) string {
 			m.next++
 			uid = types.UID(fmt.Sprintf("hca-uid-%03d", m.next))
 			info = AssignmentInfo{Key: types.NamespacedName{Namespace: pick(rng, namespaces), Name: fmt.Sprintf("hca-%d", m.next)},
-				UID: uid, Generation: 1, Wire: protocol.Assignment{ConfigID: string(uid), SystemID: "sys", StrategyID: "http"}}
+				UID: uid, Generation: 1, Wire: protocol.Assignment{ConfigID: string(uid), SystemID: "sys", StrategyID: "http", IntervalSeconds: 30}}
 		}
 		spec := m.randomSpec(rng)
 		sel, err := NewSelection(spec)

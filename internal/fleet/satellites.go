@@ -55,6 +55,9 @@ type satellite struct {
 	// relayed are the assignments relayed to the satellite, sorted by configId: what it was (or
 	// will be, on connect) sent, less those its agent's dialect cannot carry.
 	relayed []*assignment
+	// sent is the list the current session was last sent, while its agent takes patches: what
+	// the next config_patch starts from. Sessions sent equal lists share it.
+	sent *sentList
 
 	// agent is what the satellite's agent advertised in its current or last session; its
 	// dialect picks the form of the assignments it is sent. The zero value (no session yet) is
@@ -70,6 +73,12 @@ type satellite struct {
 type AgentInfo struct {
 	Dialect      protocol.Dialect
 	Capabilities []string
+}
+
+// takesPatches reports whether the agent applies config_patch: it must speak our dialect, whose
+// assignments the patch carries.
+func (a AgentInfo) takesPatches() bool {
+	return a.dialect() == protocol.DialectOurs && slices.Contains(a.Capabilities, protocol.CapabilityConfigPatch)
 }
 
 func (a AgentInfo) dialect() protocol.Dialect {

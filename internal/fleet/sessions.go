@@ -103,6 +103,10 @@ func (f *Fleet) Authenticate(clientID, token string, caps []string, conn Conn) (
 	sat.facts = liveness.Facts{Connected: true, ConnectedSince: now, LastHeartbeat: now}
 	sat.hasFacts = true
 	f.setAgentLocked(sat, caps, &fx)
+	if sat.agent.takesPatches() {
+		// The list in authenticated is what the first patch starts from.
+		sat.sent = f.frames.lookupLocked(sat).sentLocked(sat)
+	}
 	// The gauge is set under the lock, so that a session's end cannot overtake its start.
 	f.metrics.setConnected(sat, true)
 	fx.wakeSat = append(fx.wakeSat, sat.key)
@@ -148,6 +152,7 @@ func (f *Fleet) Heartbeat(h Handle, version string, caps []string) {
 func (f *Fleet) setAgentLocked(sat *satellite, caps []string, fx *effects) bool {
 	before := sat.agent.dialect()
 	sat.agent = AgentInfo{Dialect: protocol.DialectOf(caps), Capabilities: slices.Clone(caps)}
+	sat.sent = nil // the next list goes whole; a patch needs the capability throughout
 	if sat.agent.Dialect == before {
 		return false
 	}
@@ -196,7 +201,7 @@ func (f *Fleet) Disconnected(h Handle, clean bool, code int, reason string) {
 
 // detachLocked ends the satellite's current session in its facts and metrics.
 func (f *Fleet) detachLocked(sat *satellite, clean bool, fx *effects) {
-	sat.conn = nil
+	sat.conn, sat.sent = nil, nil
 	sat.facts.Connected = false
 	if clean {
 		sat.facts.DisconnectedAt = f.clock.Now()
@@ -205,16 +210,28 @@ func (f *Fleet) detachLocked(sat *satellite, clean bool, fx *effects) {
 	fx.wakeSat = append(fx.wakeSat, sat.key)
 }
 
-// ConfigFrame returns the config_updated frame of the session's current list; ok is false when
-// h is no longer its satellite's session. Sessions with equal lists are given the same frame,
-// built once: it must not be modified.
+// ConfigFrame returns the frame that brings the session to its satellite's current list, and
+// takes it that the session sends it; ok is false when h is no longer its satellite's session.
+// The frame is a config_updated, or, for an agent that takes patches, a config_patch from the
+// list it was last sent when that is smaller. Sessions with equal lists, or equal changes of
+// one, are given the same frame, built once: it must not be modified.
 func (f *Fleet) ConfigFrame(h Handle) (frame []byte, ok bool) {
 	f.mu.Lock()
 	if !f.currentLocked(h) {
 		f.mu.Unlock()
 		return nil, false
 	}
-	sf := f.frames.lookupLocked(h.sat)
+	sat := h.sat
+	sf := f.frames.lookupLocked(sat)
+	if sat.agent.takesPatches() {
+		to := sf.sentLocked(sat)
+		if sat.sent != nil {
+			if p := f.frames.patchLocked(sat.sent, to, sat); p != nil {
+				sf = p
+			}
+		}
+		sat.sent = to
+	}
 	f.mu.Unlock()
 	return sf.get(), true
 }

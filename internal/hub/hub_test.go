@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,6 +185,56 @@ var _ = Describe("Hub", func() {
 		}
 		GinkgoWriter.Printf("%d assignments created, %d config_updated frames\n", burst, frames)
 		Expect(frames).To(BeNumerically("<=", burst))
+		c.alive()
+	})
+
+	It("sends an agent that takes patches what changed, ending on the full list", func() {
+		const burst = 50
+		sat := createSatellite(ctx, ns, "patched", "eu-west-1", nil)
+		c, auth := connectWith(sat, protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch)
+		defer c.close()
+		c.heartbeats(500 * time.Millisecond)
+		list := auth.Assignments
+		// apply takes the next frame as the agent does, and returns its type.
+		apply := func() protocol.Type {
+			frame := c.next()
+			switch m := frame.(type) {
+			case *protocol.ConfigUpdated:
+				list = m.Assignments
+			case *protocol.ConfigPatch:
+				list = m.Apply(list)
+			default:
+				Fail(fmt.Sprintf("a %s where a list was awaited", m.MessageType()))
+			}
+			return frame.MessageType()
+		}
+		var created []string
+		for i := range burst {
+			hca := httpAssignment(ns, fmt.Sprintf("patched-%03d", i), "https://payments.example.com/healthz")
+			hca.Spec.Satellites = []string{"patched"}
+			Expect(k8sClient.Create(ctx, hca)).To(Succeed())
+			created = append(created, string(hca.UID))
+		}
+		slices.Sort(created)
+		patches := 0
+		for len(list) < burst {
+			if apply() == protocol.TypeConfigPatch {
+				patches++
+			}
+		}
+		Expect(configIDs(list)).To(Equal(created))
+		Expect(patches).To(BeNumerically(">=", 1), "the session holds a list from authenticated on, so every change is a patch")
+
+		By("deleting one: a patch that removes it alone")
+		gone := &v1alpha1.HealthCheckAssignment{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "patched-007"}, gone)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, gone)).To(Succeed())
+		p, ok := c.next().(*protocol.ConfigPatch)
+		Expect(ok).To(BeTrue())
+		Expect(p.Removed).To(Equal([]string{string(gone.UID)}))
+		Expect(p.Assignments).To(BeEmpty())
+		list = p.Apply(list)
+		Expect(configIDs(list)).To(Equal(slices.DeleteFunc(created, func(id string) bool { return id == string(gone.UID) })))
 		c.alive()
 	})
 

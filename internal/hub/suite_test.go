@@ -163,8 +163,14 @@ func (c *conn) readPump() {
 // returns the authenticated frame.
 func connect(s *satellite) (*conn, *protocol.Authenticated) {
 	GinkgoHelper()
+	return connectWith(s, protocol.CapabilityCheckConfig)
+}
+
+// connectWith is connect advertising caps.
+func connectWith(s *satellite, caps ...string) (*conn, *protocol.Authenticated) {
+	GinkgoHelper()
 	c := dial(nil)
-	c.send(&protocol.Authenticate{ClientID: s.ClientID, Token: s.Token, Capabilities: []string{protocol.CapabilityCheckConfig}})
+	c.send(&protocol.Authenticate{ClientID: s.ClientID, Token: s.Token, Capabilities: caps})
 	auth, ok := c.next().(*protocol.Authenticated)
 	Expect(ok).To(BeTrue(), "the first frame after authenticate is authenticated")
 	return c, auth

@@ -26,8 +26,8 @@ import (
 // benchTypes orders the sub-benchmarks as the protocol table does.
 var benchTypes = []protocol.Type{
 	protocol.TypeAuthenticate, protocol.TypeHeartbeat, protocol.TypeResult, protocol.TypeStrategyError,
-	protocol.TypeAuthenticated, protocol.TypeAuthFailed, protocol.TypeConfigUpdated, protocol.TypeShutdown,
-	protocol.TypeResultAck,
+	protocol.TypeAuthenticated, protocol.TypeAuthFailed, protocol.TypeConfigUpdated, protocol.TypeConfigPatch,
+	protocol.TypeShutdown, protocol.TypeResultAck,
 }
 
 func BenchmarkEncode(b *testing.B) {

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,10 @@ func TestEncode(t *testing.T) {
 		"config is compacted": {
 			msg:  &protocol.ConfigUpdated{Assignments: []protocol.Assignment{{ConfigID: "c", SystemID: "s", StrategyID: "tcp", Config: json.RawMessage("{ \"tcp\" : {\"host\": \"a b\"} }\n"), IntervalSeconds: 5}}},
 			want: `{"type":"config_updated","assignments":[{"configId":"c","systemId":"s","strategyId":"tcp","config":{"tcp":{"host":"a b"}},"intervalSeconds":5}]}`,
+		},
+		"a patch's nil lists are empty lists": {
+			msg:  &protocol.ConfigPatch{},
+			want: `{"type":"config_patch","assignments":[],"removed":[]}`,
 		},
 		"nil ids are an empty list": {
 			msg:  &protocol.ResultAck{},
@@ -337,6 +342,13 @@ func TestDecodeFromManagerErrors(t *testing.T) {
 		"config_updated bad assignment":      {`{"type":"config_updated","assignments":[{` + a + `},{"configId":"c","systemId":"` + strings.Repeat("s", 254) + `","strategyId":"http","config":{},"intervalSeconds":30}]}`, protocol.DecodeError{Type: "config_updated", Field: "assignments[1].systemId", Reason: "must be at most 253 bytes"}},
 		"config_updated interval zero":       {`{"type":"config_updated","assignments":[{"configId":"c","systemId":"s","strategyId":"http","config":{},"intervalSeconds":0}]}`, protocol.DecodeError{Type: "config_updated", Field: "assignments[0].intervalSeconds", Reason: "must be between 1 and 2147483647"}},
 
+		// config_patch
+		"patch without removed":     {`{"type":"config_patch","assignments":[]}`, protocol.DecodeError{Type: "config_patch", Field: "removed", Reason: "is required"}},
+		"patch without assignments": {`{"type":"config_patch","removed":[]}`, protocol.DecodeError{Type: "config_patch", Field: "assignments", Reason: "is required"}},
+		"removed id empty":          {`{"type":"config_patch","assignments":[],"removed":["a",""]}`, protocol.DecodeError{Type: "config_patch", Field: "removed[1]", Reason: "must not be empty"}},
+		"removed id too long":       {`{"type":"config_patch","assignments":[],"removed":["` + strings.Repeat("i", 129) + `"]}`, protocol.DecodeError{Type: "config_patch", Field: "removed[0]", Reason: "must be at most 128 bytes"}},
+		"removed id a number":       {`{"type":"config_patch","assignments":[],"removed":[1]}`, protocol.DecodeError{Type: "config_patch", Field: "removed[0]", Reason: "must be a string, not a number"}},
+		"patched assignment bad":    {`{"type":"config_patch","assignments":[{"configId":"c"}],"removed":[]}`, protocol.DecodeError{Type: "config_patch", Field: "assignments[0].systemId", Reason: "is required"}},
 		// result_ack
 		"ids missing":     {`{"type":"result_ack"}`, protocol.DecodeError{Type: "result_ack", Field: "ids", Reason: "is required"}},
 		"ids a string":    {`{"type":"result_ack","ids":"a,b"}`, protocol.DecodeError{Type: "result_ack", Field: "ids", Reason: "must be an array, not a string"}},
@@ -535,6 +547,14 @@ func TestJoinedFramesEqualEncode(t *testing.T) {
 			if got := protocol.ConfigUpdatedFrame(parts); string(got) != string(want) {
 				t.Errorf("config_updated:\n got %s\nwant %s", got, want)
 			}
+			removed := []string{"gone-1", "gone-\"2\""}
+			want, err = protocol.Encode(&protocol.ConfigPatch{Assignments: list, Removed: removed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := protocol.ConfigPatchFrame(parts, removed); string(got) != string(want) {
+				t.Errorf("config_patch:\n got %s\nwant %s", got, want)
+			}
 			for _, hb := range []int{0, 15} {
 				want, err := protocol.Encode(&protocol.Authenticated{SatelliteID: "uid-1", Assignments: list, HeartbeatIntervalSeconds: hb})
 				if err != nil {
@@ -552,5 +572,38 @@ func TestJoinedFramesEqualEncode(t *testing.T) {
 	}
 	if _, err := protocol.EncodeAssignment(protocol.Assignment{ConfigID: "c", Config: json.RawMessage(`[1]`)}); err == nil {
 		t.Error("a config that is not an object encodes")
+	}
+}
+
+// TestConfigPatchApply shows what a patch makes of a list: removed and replaced configIds go,
+// the patch's assignments come in, and the result is sorted by configId.
+func TestConfigPatchApply(t *testing.T) {
+	a := func(id string, interval int) protocol.Assignment {
+		return protocol.Assignment{ConfigID: id, SystemID: "s", StrategyID: "http", IntervalSeconds: interval}
+	}
+	list := []protocol.Assignment{a("a", 30), a("b", 30), a("c", 30)}
+	for name, tc := range map[string]struct {
+		patch protocol.ConfigPatch
+		want  []protocol.Assignment
+	}{
+		"empty":               {patch: protocol.ConfigPatch{}, want: list},
+		"add":                 {patch: protocol.ConfigPatch{Assignments: []protocol.Assignment{a("bb", 5)}}, want: []protocol.Assignment{a("a", 30), a("b", 30), a("bb", 5), a("c", 30)}},
+		"replace":             {patch: protocol.ConfigPatch{Assignments: []protocol.Assignment{a("b", 5)}}, want: []protocol.Assignment{a("a", 30), a("b", 5), a("c", 30)}},
+		"remove":              {patch: protocol.ConfigPatch{Removed: []string{"a", "c"}}, want: []protocol.Assignment{a("b", 30)}},
+		"remove one not held": {patch: protocol.ConfigPatch{Removed: []string{"x"}}, want: list},
+		"remove and add anew": {patch: protocol.ConfigPatch{Assignments: []protocol.Assignment{a("a", 5)}, Removed: []string{"a"}}, want: []protocol.Assignment{a("a", 5), a("b", 30), a("c", 30)}},
+		"everything goes":     {patch: protocol.ConfigPatch{Removed: []string{"a", "b", "c"}}, want: []protocol.Assignment{}},
+		"added out of order":  {patch: protocol.ConfigPatch{Assignments: []protocol.Assignment{a("d", 1), a("0", 1)}}, want: []protocol.Assignment{a("0", 1), a("a", 30), a("b", 30), a("c", 30), a("d", 1)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := slices.Clone(list)
+			got := tc.patch.Apply(list)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Apply (-want +got):\n%s", diff)
+			}
+			if !slices.EqualFunc(before, list, func(x, y protocol.Assignment) bool { return cmp.Equal(x, y) }) {
+				t.Error("Apply modified its argument")
+			}
+		})
 	}
 }

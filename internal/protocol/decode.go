@@ -39,8 +39,8 @@ func DecodeFromSatellite(data []byte) (Message, error) {
 }
 
 // DecodeFromManager decodes a frame sent by the manager: authenticated, auth_failed,
-// config_updated, shutdown or result_ack, as *Authenticated, *AuthFailed, *ConfigUpdated,
-// *Shutdown or *ResultAck. It is as strict as DecodeFromSatellite, and checks every assignment as
+// config_updated, config_patch, shutdown or result_ack, as *Authenticated, *AuthFailed,
+// *ConfigUpdated, *ConfigPatch, *Shutdown or *ResultAck. It is as strict as DecodeFromSatellite, and checks every assignment as
 // Assignment.Validate does; an assignment's config is returned compacted.
 func DecodeFromManager(data []byte) (Message, error) {
 	return decode(data, manager, satellite)
@@ -63,6 +63,7 @@ var (
 		TypeAuthenticated: decodeAuthenticated,
 		TypeAuthFailed:    decodeAuthFailed,
 		TypeConfigUpdated: decodeConfigUpdated,
+		TypeConfigPatch:   decodeConfigPatch,
 		TypeShutdown:      decodeShutdown,
 		TypeResultAck:     decodeResultAck,
 	}}
@@ -263,6 +264,28 @@ func decodeConfigUpdated(data []byte) (Message, error) {
 	})
 }
 
+func decodeConfigPatch(data []byte) (Message, error) {
+	var w struct {
+		Assignments []json.RawMessage `json:"assignments"`
+		Removed     []json.RawMessage `json:"removed"`
+	}
+	return decodeFrame(TypeConfigPatch, data, &w, func(f *fields) Message {
+		as := f.assignments(w.Assignments)
+		if !f.list("removed", w.Removed, MaxAssignments) {
+			return nil
+		}
+		removed := make([]string, len(w.Removed))
+		for i, raw := range w.Removed {
+			field := "removed[" + strconv.Itoa(i) + "]"
+			if err := json.Unmarshal(raw, &removed[i]); err != nil {
+				f.failIn(field, problem(err))
+			}
+			f.text(field, &removed[i], MaxIDBytes)
+		}
+		return &ConfigPatch{Assignments: as, Removed: removed}
+	})
+}
+
 func decodeShutdown(data []byte) (Message, error) {
 	var w struct {
 		Reason *string `json:"reason"`
@@ -309,7 +332,7 @@ func (f *fields) capabilities(list []json.RawMessage) []string {
 	return caps
 }
 
-// assignments decodes the assignments of an authenticated or config_updated frame.
+// assignments decodes the assignments of an authenticated, config_updated or config_patch frame.
 func (f *fields) assignments(list []json.RawMessage) []Assignment {
 	if !f.list("assignments", list, MaxAssignments) {
 		return nil

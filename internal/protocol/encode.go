@@ -77,6 +77,13 @@ func wireForm(m Message) (any, error) {
 	case *ConfigUpdated:
 		as, err := wireAssignments(m.Assignments)
 		return &ConfigUpdated{Assignments: as}, err
+	case *ConfigPatch:
+		as, err := wireAssignments(m.Assignments)
+		removed := m.Removed
+		if removed == nil {
+			removed = []string{}
+		}
+		return &ConfigPatch{Assignments: as, Removed: removed}, err
 	case *ResultAck:
 		if m.IDs == nil {
 			return &ResultAck{IDs: []string{}}, nil
@@ -122,6 +129,18 @@ func EncodeAssignment(a Assignment) (json.RawMessage, error) {
 // the bytes Encode gives for the same list.
 func ConfigUpdatedFrame(assignments []json.RawMessage) []byte {
 	return appendList([]byte(`{"type":"`+string(TypeConfigUpdated)+`","assignments":`), assignments, '}')
+}
+
+// ConfigPatchFrame is ConfigUpdatedFrame for a config_patch frame: assignments encoded by
+// EncodeAssignment, and the removed configIds.
+func ConfigPatchFrame(assignments []json.RawMessage, removed []string) []byte {
+	ids := make([]json.RawMessage, len(removed))
+	for i, id := range removed {
+		ids[i], _ = json.Marshal(id) // a string always encodes
+	}
+	frame := appendList([]byte(`{"type":"`+string(TypeConfigPatch)+`","assignments":`), assignments, ',')
+	frame = append(frame, `"removed":`...)
+	return appendList(frame, ids, '}')
 }
 
 // AuthenticatedFrame is ConfigUpdatedFrame for an authenticated frame.

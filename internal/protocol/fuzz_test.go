@@ -48,6 +48,8 @@ func FuzzDecodeFromManager(f *testing.F) {
 			as = m.Assignments
 		case *protocol.ConfigUpdated:
 			as = m.Assignments
+		case *protocol.ConfigPatch:
+			as = m.Assignments
 		}
 		for i, a := range as {
 			if err := a.Validate(); err != nil {

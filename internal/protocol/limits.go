@@ -36,7 +36,8 @@ const (
 	MaxAckIDs = 1000
 	// MaxMessageBytes bounds free-text strings: messages and reasons.
 	MaxMessageBytes = 4096
-	// MaxAssignments bounds the assignments of one authenticated or config_updated frame.
+	// MaxAssignments bounds the assignments of one authenticated, config_updated or config_patch
+	// frame, and the removed configIds of a config_patch.
 	MaxAssignments = 10000
 	// MaxMetadataKeys bounds the keys of result.result.metadata.
 	MaxMetadataKeys = 64

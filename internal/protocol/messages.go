@@ -18,6 +18,8 @@ package protocol
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
@@ -47,6 +49,7 @@ const (
 	TypeAuthenticated Type = "authenticated"
 	TypeAuthFailed    Type = "auth_failed"
 	TypeConfigUpdated Type = "config_updated"
+	TypeConfigPatch   Type = "config_patch" // ours
 	TypeShutdown      Type = "shutdown"
 	TypeResultAck     Type = "result_ack" // ours
 )
@@ -55,6 +58,12 @@ const (
 // the CheckConfig of this manager. A satellite that does not advertise it is taken for a
 // Checkstack satellite and gets Checkstack's strategies and collectors.
 const CapabilityCheckConfig = "satellite-operator.checkconfig.v1"
+
+// CapabilityConfigPatch is what an agent of ours that applies config_patch advertises beside
+// CapabilityCheckConfig: once it holds a list on a session, the manager sends it what changed
+// instead of the whole list again. One change of a fleet with 100 assignments is then a few
+// hundred bytes to each satellite instead of tens of kilobytes.
+const CapabilityConfigPatch = "satellite-operator.configpatch.v1"
 
 // WebSocket close codes of the protocol.
 const (
@@ -161,6 +170,40 @@ type ConfigUpdated struct {
 	Assignments []Assignment `json:"assignments"`
 }
 
+// ConfigPatch changes the list of assignments the manager last sent on this session (in
+// authenticated, config_updated or config_patch), by configId; ours, sent only to an agent that
+// advertises CapabilityConfigPatch. Apply gives the list it makes.
+type ConfigPatch struct {
+	// Assignments are added, or replace the assignment of the same configId; at most
+	// MaxAssignments.
+	Assignments []Assignment `json:"assignments"`
+	// Removed are the configIds no longer in the list; at most MaxAssignments, each at most
+	// MaxIDBytes.
+	Removed []string `json:"removed"`
+}
+
+// Apply returns the list that p makes of list: list less the removed configIds and those p
+// replaces, then p's assignments, sorted by configId as the manager sends them. list is not
+// modified. A removed configId that list does not hold is no error: the result is the same.
+func (p *ConfigPatch) Apply(list []Assignment) []Assignment {
+	drop := make(map[string]bool, len(p.Removed)+len(p.Assignments))
+	for _, id := range p.Removed {
+		drop[id] = true
+	}
+	for _, a := range p.Assignments {
+		drop[a.ConfigID] = true
+	}
+	out := make([]Assignment, 0, len(list)+len(p.Assignments))
+	for _, a := range list {
+		if !drop[a.ConfigID] {
+			out = append(out, a)
+		}
+	}
+	out = append(out, p.Assignments...)
+	slices.SortStableFunc(out, func(a, b Assignment) int { return strings.Compare(a.ConfigID, b.ConfigID) })
+	return out
+}
+
 // Shutdown announces that the manager closes the connection, and why.
 type Shutdown struct {
 	// Reason is one of the Shutdown* constants, or another short text.
@@ -237,6 +280,9 @@ func (*AuthFailed) MessageType() Type { return TypeAuthFailed }
 
 // MessageType implements Message.
 func (*ConfigUpdated) MessageType() Type { return TypeConfigUpdated }
+
+// MessageType implements Message.
+func (*ConfigPatch) MessageType() Type { return TypeConfigPatch }
 
 // MessageType implements Message.
 func (*Shutdown) MessageType() Type { return TypeShutdown }

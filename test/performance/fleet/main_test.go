@@ -261,3 +261,24 @@ func TestHandleFrameAppliesAConfigUpdatedInAnyLayout(t *testing.T) {
 		t.Errorf("after the second list: a %+v, b %+v; want only b present", c.configs["a"], s)
 	}
 }
+
+func TestHandleFrameAppliesAConfigPatch(t *testing.T) {
+	sw := &swarm{changed: make(chan struct{}, 1), lists: newListCache()}
+	c := &satClient{sw: sw, configs: map[string]*configState{}}
+	c.handleFrame([]byte(`{"type":"config_updated","assignments":[{"configId":"a","systemId":"s"},{"configId":"b","systemId":"s"}]}`), "")
+	added := c.configs["a"].added
+	c.handleFrame([]byte(`{"type":"config_patch","assignments":[{"configId":"c","systemId":"s"},{"configId":"a","systemId":"s2"}],"removed":["b"]}`), "")
+	if got := sw.configFrames.Load(); got != 2 {
+		t.Errorf("%d config frames counted, want 2", got)
+	}
+	a, b, cc := c.configs["a"], c.configs["b"], c.configs["c"]
+	if !a.present || a.added != added || a.systemID != "s2" {
+		t.Errorf("a replaced in place is %+v, want present since its first list, with system s2", a)
+	}
+	if b.present || b.removedAt == 0 {
+		t.Errorf("b removed is %+v, want absent with the time it went", b)
+	}
+	if cc == nil || !cc.present {
+		t.Errorf("c added is %+v, want present", cc)
+	}
+}

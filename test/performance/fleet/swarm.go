@@ -322,20 +322,25 @@ func (c *satClient) listReached(has, lacks []string) int64 {
 	return at
 }
 
+// present records that configId is in the client's list at t, added then unless it was there.
+func (c *satClient) present(configID, systemID string, t int64) {
+	s := c.configs[configID]
+	if s == nil {
+		s = &configState{}
+		c.configs[configID] = s
+	}
+	if !s.present {
+		s.present, s.added = true, t
+	}
+	s.systemID = systemID
+}
+
 // applyList records a full list received at t; the caller holds c.mu.
 func (c *satClient) applyList(list []protocol.Assignment, t int64) {
 	seen := make(map[string]bool, len(list))
 	for _, a := range list {
 		seen[a.ConfigID] = true
-		s := c.configs[a.ConfigID]
-		if s == nil {
-			s = &configState{}
-			c.configs[a.ConfigID] = s
-		}
-		if !s.present {
-			s.present, s.added = true, t
-		}
-		s.systemID = a.SystemID
+		c.present(a.ConfigID, a.SystemID, t)
 	}
 	for id, s := range c.configs {
 		if s.present && !seen[id] {
@@ -427,9 +432,9 @@ func (c *satClient) session(ctx context.Context) sessionEnd {
 	defer func() { _ = conn.Close() }()
 	conn.SetReadLimit(16 << 20)
 	// The swarm's clients speak our dialect, as our agent does: without the capability the
-	// manager serves them Checkstack's shapes and per-revision configIds.
+	// manager serves them Checkstack's shapes and per-revision configIds. They take patches too.
 	frame, _ := protocol.Encode(&protocol.Authenticate{ClientID: c.cred.ClientID, Token: c.cred.Token,
-		Capabilities: []string{protocol.CapabilityCheckConfig}})
+		Capabilities: []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch}})
 	_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 	if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
 		return c.ended(err, 0)
@@ -525,6 +530,33 @@ func (c *satClient) applyConfig(data []byte, t int64) {
 	c.sw.notify()
 }
 
+// applyPatch applies a config_patch frame received at t; one that does not decode is ignored.
+// Patches are small (what one change changed), so each is parsed.
+func (c *satClient) applyPatch(data []byte, t int64) {
+	var m struct {
+		Assignments []struct {
+			ConfigID string `json:"configId"`
+			SystemID string `json:"systemId"`
+		} `json:"assignments"`
+		Removed []string `json:"removed"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return
+	}
+	c.sw.configFrames.Add(1)
+	c.mu.Lock()
+	for _, id := range m.Removed {
+		if s := c.configs[id]; s != nil && s.present {
+			s.present, s.removedAt = false, t
+		}
+	}
+	for _, a := range m.Assignments {
+		c.present(a.ConfigID, a.SystemID, t)
+	}
+	c.mu.Unlock()
+	c.sw.notify()
+}
+
 // configUpdatedPrefix begins every config_updated frame the manager writes
 // (protocol.ConfigUpdatedFrame): such a frame, tens of kilobytes, is not scanned for its type.
 var configUpdatedPrefix = []byte(`{"type":"` + string(protocol.TypeConfigUpdated) + `",`)
@@ -543,6 +575,8 @@ func (c *satClient) handleFrame(data []byte, shutdown string) string {
 	switch head.Type {
 	case protocol.TypeConfigUpdated: // written some other way than the manager does today
 		c.applyConfig(data, now)
+	case protocol.TypeConfigPatch:
+		c.applyPatch(data, now)
 	case protocol.TypeResultAck:
 		var m protocol.ResultAck
 		if json.Unmarshal(data, &m) != nil {
