@@ -70,8 +70,8 @@ func fixtures() map[protocol.Type]protocol.Message {
 		protocol.TypeConfigUpdated: &protocol.ConfigUpdated{Assignments: assignments(20)},
 		protocol.TypeConfigPatch: &protocol.ConfigPatch{Assignments: assignments(1),
 			Removed: []string{"8a1d7c3e-5b2f-4e6a-9c0d-000000000019"}},
-		protocol.TypeShutdown:      &protocol.Shutdown{Reason: protocol.ShutdownReplaced},
-		protocol.TypeResultAck:     &protocol.ResultAck{IDs: ackIDs(16)},
+		protocol.TypeShutdown:  &protocol.Shutdown{Reason: protocol.ShutdownReplaced},
+		protocol.TypeResultAck: &protocol.ResultAck{IDs: ackIDs(16)},
 	}
 }
 
