@@ -81,7 +81,7 @@ func (h *Hub) Start(ctx context.Context) error {
 	}
 	h.addr <- ln.Addr().String()
 	mux := http.NewServeMux()
-	mux.Handle(protocol.Path, h)
+	mux.HandleFunc(protocol.Path, func(w http.ResponseWriter, r *http.Request) { h.serveUpgrade(ctx, w, r) })
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
@@ -235,9 +235,9 @@ func (h *Hub) closeAll(code int, reason string) {
 	}
 }
 
-// ServeHTTP admits a satellite's upgrade, checks a bearer token before anything more is spent
-// on it, upgrades the connection and runs its session.
-func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serveUpgrade admits a satellite's upgrade, checks a bearer token before anything more is
+// spent on it, upgrades the connection and starts its session, which runs under ctx (Start's).
+func (h *Hub) serveUpgrade(ctx context.Context, w http.ResponseWriter, r *http.Request) {
 	release, refused := h.admission.admit(r.RemoteAddr)
 	if refused != "" {
 		h.metrics.refused.WithLabelValues(refused).Inc()
@@ -283,8 +283,13 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	h.sessions[s] = struct{}{}
 	h.mu.Unlock()
+	// The session reads in a goroutine of its own, and the handler returns: net/http keeps the
+	// request's state (a 4 KiB buffered writer of the connection, the response's 2 KiB buffer,
+	// the request and its headers) for as long as the handler runs, which for a session would
+	// be its whole life. The request's context ends when the handler returns, so the session
+	// runs under the server's.
 	go s.writePump()
-	s.run(r.Context(), clientID, bearer)
+	go s.run(ctx, clientID, bearer)
 }
 
 func bearerToken(r *http.Request) string {
