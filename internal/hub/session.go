@@ -44,10 +44,10 @@ const closeGrace = time.Second
 // maxCloseReason is the room for a reason in a close frame (125 bytes less the code).
 const maxCloseReason = 123
 
-// session is one WebSocket connection, as in gorilla's chat example: run reads in the handler's
-// goroutine, writePump is the only writer, and a bounded queue between them means a slow
-// satellite is disconnected instead of blocking anyone. It is the fleet's Conn for the
-// satellite it authenticated as.
+// session is one WebSocket connection, as in gorilla's chat example: run is the only reader and
+// writePump the only writer, each in a goroutine of its own, and a bounded queue between them
+// means a slow satellite is disconnected instead of blocking anyone. It is the fleet's Conn for
+// the satellite it authenticated as.
 type session struct {
 	hub      *Hub
 	conn     *websocket.Conn
