@@ -52,6 +52,7 @@ type options struct {
 	offlineSample int
 	observe       time.Duration
 	sources       int
+	patches       bool
 	workers       int
 	timeout       time.Duration
 	managerFlags  []string
@@ -100,6 +101,7 @@ func benchMain() int {
 	flag.IntVar(&o.bulk, "bulk", 100, "Assignments created and deleted together in the bulk phase.")
 	flag.IntVar(&o.offlineSample, "offline-sample", 20, "Satellites whose heartbeats stop, to measure offline detection.")
 	flag.DurationVar(&o.observe, "restart-observe", 30*time.Second, "How long to keep counting Offline transitions and Events after the restarted manager has everyone back.")
+	flag.BoolVar(&o.patches, "patches", true, "Have the swarm advertise config_patch, as our agent does; false sends every client its whole list on each change, as a Checkstack satellite gets it.")
 	flag.IntVar(&o.sources, "sources", 199, "Loopback source addresses the swarm spreads its clients over (127.0.0.2 and up).")
 	flag.IntVar(&o.workers, "workers", 64, "Concurrent creations of Satellites and assignments.")
 	flag.DurationVar(&o.timeout, "timeout", 0, "Bound of the whole run; 0 means 20 minutes per size plus 10 per 1,000 satellites.")

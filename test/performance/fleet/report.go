@@ -31,6 +31,7 @@ import (
 type report struct {
 	n            int
 	bulk         int
+	patches      bool // the swarm advertised config_patch
 	facts        string
 	logDir       string
 	limits       map[string]string
@@ -197,6 +198,10 @@ func (r *report) rows() []row {
 	add(row{name: "restart: all re-authenticated (s)", mgr: num(g("restart.auth"), "%.1f")})
 	add(row{name: "restart: all Online in a new session (s)", mgr: num(g("restart.online"), "%.1f")})
 	add(row{name: "restart: SatelliteOffline Events / Offline transitions", mgr: num(g("restart.events"), "%.0f") + " / " + num(g("restart.transitions"), "%.0f")})
+	add(row{name: fmt.Sprintf("flood: upgrades one address held open at most / refused (of %d dialling)", floodConns),
+		mgr: num(g("flood.open"), "%.0f") + " / " + num(g("flood.refused"), "%.0f")})
+	add(row{name: "flood: a satellite from another address authenticated after (s)", mgr: num(g("flood.probe"), "%.1f"),
+		goal: "≤ 10 s", met: met(g("flood.probe") <= 10, g("flood.probe"))})
 	return rows
 }
 
@@ -242,6 +247,7 @@ func writeMarkdown(path string, reports []*report) error {
 		fmt.Fprintf(&b, "### N = %d\n\n", r.n)
 		fmt.Fprintf(&b, "- machine: %s\n", r.facts)
 		fmt.Fprintf(&b, "- manager flags: `%s`\n", strings.Join(r.managerArgs, " "))
+		fmt.Fprintf(&b, "- the swarm advertises config_patch: %v\n", r.patches)
 		keys := make([]string, 0, len(r.limits))
 		for k := range r.limits {
 			keys = append(keys, k)

@@ -37,6 +37,7 @@ import (
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/controlplane"
+	"github.com/checkstack/satellite-operator/internal/protocol"
 	"github.com/checkstack/satellite-operator/test/performance/internal/procstat"
 )
 
@@ -80,7 +81,7 @@ func run(ctx context.Context, o options) (err error) {
 	var errs []error
 	for _, n := range o.sizes {
 		r := newReport(n)
-		r.bulk = o.bulk
+		r.bulk, r.patches = o.bulk, o.patches
 		r.facts, r.limits["orchestrator"] = facts+"; manager built from "+source, limit
 		reports = append(reports, r)
 		fmt.Printf("\n=== N = %d ===\n", n)
@@ -250,7 +251,7 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 		return creds, err
 	}
 
-	sw, err := startSwarm(env.self, "ws://"+m.hubAddr+"/api/ws/satellite", credsPath, o.sources, filepath.Join(dir, "swarm-manager.log"))
+	sw, err := startSwarm(env.self, "ws://"+m.hubAddr+"/api/ws/satellite", credsPath, o, filepath.Join(dir, "swarm-manager.log"))
 	if err != nil {
 		return creds, err
 	}
@@ -345,6 +346,11 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 	if err := phase(o, r, "restart", func() error { return restartPhase(ctx, o, r, cl, w, m, sw.ctl, names) }); err != nil {
 		return creds, err
 	}
+
+	// Last, as it adds a Satellite that the other phases do not expect.
+	if err := phase(o, r, "flood", func() error { return floodPhase(ctx, o, r, cl, w, "ws://"+m.hubAddr+protocol.Path) }); err != nil {
+		return creds, err
+	}
 	return creds, nil
 }
 
@@ -379,7 +385,7 @@ func baselineRun(ctx context.Context, o options, env *runEnv, r *report, dir str
 	}); err != nil {
 		return err
 	}
-	sw, err := startSwarm(env.self, "ws://"+addr+"/api/ws/satellite", credsPath, o.sources, filepath.Join(dir, "swarm-baseline.log"))
+	sw, err := startSwarm(env.self, "ws://"+addr+"/api/ws/satellite", credsPath, o, filepath.Join(dir, "swarm-baseline.log"))
 	if err != nil {
 		return err
 	}
@@ -749,7 +755,7 @@ type swarmProc struct {
 	ctl  *controller
 }
 
-func startSwarm(self, target, credsPath string, sources int, logPath string) (*swarmProc, error) {
+func startSwarm(self, target, credsPath string, o options, logPath string) (*swarmProc, error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -758,7 +764,7 @@ func startSwarm(self, target, credsPath string, sources int, logPath string) (*s
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"swarm", "-target", target, "-creds", credsPath, "-sources", fmt.Sprint(sources)}
+	args := []string{"swarm", "-target", target, "-creds", credsPath, "-sources", fmt.Sprint(o.sources), "-patches=" + fmt.Sprint(o.patches)}
 	p, err := procstat.Start(procstat.Spec{Name: "swarm", Path: self, Args: args, Log: logPath, AppendLog: true, Prepare: func(cmd *exec.Cmd) error {
 		// Plain files, not exec's pipes: those are closed by Wait, which runs while the last
 		// response may still be read.

@@ -65,7 +65,9 @@ const (
 
 // swarm is N satellites in one process, each with its own connection.
 type swarm struct {
-	url     string
+	url string
+	// caps are the capabilities every client advertises.
+	caps    []string
 	clients []*satClient
 	started time.Time
 	// changed is signalled (without blocking) whenever a client authenticates or its list
@@ -131,6 +133,7 @@ func swarmMain(args []string) int {
 	target := fs.String("target", "", "ws:// URL of the satellites' endpoint.")
 	credsPath := fs.String("creds", "", "JSON file of the credentials, one per client.")
 	sources := fs.Int("sources", 199, "Loopback source addresses to spread the clients over: 127.0.0.2 and up.")
+	patches := fs.Bool("patches", true, "Advertise config_patch, as our agent does; false gets every list whole.")
 	_ = fs.Parse(args)
 	fmt.Fprintln(os.Stderr, "swarm:", raiseNoFile())
 	creds, err := readCredentials(*credsPath)
@@ -142,7 +145,12 @@ func swarmMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "swarm: --sources must be 1 to 250")
 		return 2
 	}
+	caps := []string{protocol.CapabilityCheckConfig}
+	if *patches {
+		caps = append(caps, protocol.CapabilityConfigPatch)
+	}
 	sw := newSwarm(*target, creds, *sources)
+	sw.caps = caps
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sw.serve(ctx, bufio.NewReader(os.Stdin), os.Stdout)
@@ -432,9 +440,9 @@ func (c *satClient) session(ctx context.Context) sessionEnd {
 	defer func() { _ = conn.Close() }()
 	conn.SetReadLimit(16 << 20)
 	// The swarm's clients speak our dialect, as our agent does: without the capability the
-	// manager serves them Checkstack's shapes and per-revision configIds. They take patches too.
-	frame, _ := protocol.Encode(&protocol.Authenticate{ClientID: c.cred.ClientID, Token: c.cred.Token,
-		Capabilities: []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch}})
+	// manager serves them Checkstack's shapes and per-revision configIds. They take patches too,
+	// unless told not to (-patches=false).
+	frame, _ := protocol.Encode(&protocol.Authenticate{ClientID: c.cred.ClientID, Token: c.cred.Token, Capabilities: c.sw.caps})
 	_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 	if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
 		return c.ended(err, 0)
