@@ -325,14 +325,7 @@ func (s *session) authenticate(ctx context.Context, clientID, bearer string) boo
 	}
 	s.release()
 	s.handle = handle
-	frame, err := protocol.AuthenticatedFrame(string(handle.UID()), assignments, int(s.hub.opts.HeartbeatInterval/time.Second))
-	if err != nil {
-		s.logger().Error(err, "Encoding authenticated", "satellite", handle.Key())
-		s.Close(websocket.CloseInternalServerErr, "encoding authenticated failed", nil)
-		s.hub.fleet.Disconnected(handle, true, websocket.CloseInternalServerErr, "encoding authenticated failed")
-		return false
-	}
-	s.sendFrame(frame)
+	s.sendFrame(protocol.AuthenticatedFrame(string(handle.UID()), assignments, int(s.hub.opts.HeartbeatInterval/time.Second)))
 	// A change the fleet announced before authenticated was queued waits for it: the writer
 	// takes no list until authed, and is woken here if one is due.
 	s.authed.Store(true)

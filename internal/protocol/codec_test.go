@@ -547,7 +547,7 @@ func TestJoinedFramesEqualEncode(t *testing.T) {
 			if got := protocol.ConfigUpdatedFrame(parts); string(got) != string(want) {
 				t.Errorf("config_updated:\n got %s\nwant %s", got, want)
 			}
-			removed := []string{"gone-1", "gone-\"2\""}
+			removed := []string{"gone-1", "gone-\"2\"", "gone-<&>"}
 			want, err = protocol.Encode(&protocol.ConfigPatch{Assignments: list, Removed: removed})
 			if err != nil {
 				t.Fatal(err)
@@ -556,15 +556,11 @@ func TestJoinedFramesEqualEncode(t *testing.T) {
 				t.Errorf("config_patch:\n got %s\nwant %s", got, want)
 			}
 			for _, hb := range []int{0, 15} {
-				want, err := protocol.Encode(&protocol.Authenticated{SatelliteID: "uid-1", Assignments: list, HeartbeatIntervalSeconds: hb})
+				want, err := protocol.Encode(&protocol.Authenticated{SatelliteID: "uid-<1>", Assignments: list, HeartbeatIntervalSeconds: hb})
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := protocol.AuthenticatedFrame("uid-1", parts, hb)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if string(got) != string(want) {
+				if got := protocol.AuthenticatedFrame("uid-<1>", parts, hb); string(got) != string(want) {
 					t.Errorf("authenticated (heartbeat %d):\n got %s\nwant %s", hb, got, want)
 				}
 			}

@@ -40,8 +40,9 @@ func DecodeFromSatellite(data []byte) (Message, error) {
 
 // DecodeFromManager decodes a frame sent by the manager: authenticated, auth_failed,
 // config_updated, config_patch, shutdown or result_ack, as *Authenticated, *AuthFailed,
-// *ConfigUpdated, *ConfigPatch, *Shutdown or *ResultAck. It is as strict as DecodeFromSatellite, and checks every assignment as
-// Assignment.Validate does; an assignment's config is returned compacted.
+// *ConfigUpdated, *ConfigPatch, *Shutdown or *ResultAck. It is as strict as
+// DecodeFromSatellite, and checks every assignment as Assignment.Validate does; an
+// assignment's config is returned compacted.
 func DecodeFromManager(data []byte) (Message, error) {
 	return decode(data, manager, satellite)
 }

@@ -136,7 +136,7 @@ func ConfigUpdatedFrame(assignments []json.RawMessage) []byte {
 func ConfigPatchFrame(assignments []json.RawMessage, removed []string) []byte {
 	ids := make([]json.RawMessage, len(removed))
 	for i, id := range removed {
-		ids[i], _ = json.Marshal(id) // a string always encodes
+		ids[i] = jsonString(id)
 	}
 	frame := appendList([]byte(`{"type":"`+string(TypeConfigPatch)+`","assignments":`), assignments, ',')
 	frame = append(frame, `"removed":`...)
@@ -144,21 +144,26 @@ func ConfigPatchFrame(assignments []json.RawMessage, removed []string) []byte {
 }
 
 // AuthenticatedFrame is ConfigUpdatedFrame for an authenticated frame.
-func AuthenticatedFrame(satelliteID string, assignments []json.RawMessage, heartbeatIntervalSeconds int) ([]byte, error) {
-	id, err := json.Marshal(satelliteID)
-	if err != nil {
-		return nil, err
-	}
+func AuthenticatedFrame(satelliteID string, assignments []json.RawMessage, heartbeatIntervalSeconds int) []byte {
 	frame := []byte(`{"type":"` + string(TypeAuthenticated) + `","satelliteId":`)
-	frame = append(frame, id...)
+	frame = append(frame, jsonString(satelliteID)...)
 	frame = append(frame, `,"assignments":`...)
 	if heartbeatIntervalSeconds == 0 {
-		return appendList(frame, assignments, '}'), nil
+		return appendList(frame, assignments, '}')
 	}
 	frame = appendList(frame, assignments, ',')
 	frame = append(frame, `"heartbeatIntervalSeconds":`...)
 	frame = strconv.AppendInt(frame, int64(heartbeatIntervalSeconds), 10)
-	return append(frame, '}'), nil
+	return append(frame, '}')
+}
+
+// jsonString is s as a JSON string, written as Encode writes strings (no HTML escapes).
+func jsonString(s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // appendList appends the JSON array of items, then end.

@@ -123,11 +123,7 @@ func (s *baselineServer) serve(conn *websocket.Conn) {
 	send := make(chan []byte, 64)
 	done := make(chan struct{})
 	defer close(done)
-	frame, err := protocol.AuthenticatedFrame(auth.ClientID, nil, int(s.interval/time.Second))
-	if err != nil {
-		return
-	}
-	send <- frame
+	send <- protocol.AuthenticatedFrame(auth.ClientID, nil, int(s.interval/time.Second))
 	go s.writer(conn, send, done, pongWait)
 	_ = conn.SetReadDeadline(time.Now().Add(pongWait))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
