@@ -18,7 +18,9 @@ package fleet
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,8 +76,9 @@ func wantList(t *testing.T, f *Fleet, h Handle) []protocol.Assignment {
 
 // TestPatchesKeepTheWholeList drives random fleets (the derivation test's changes, plus edits of
 // the wire form, reconnects, capabilities advertised anew, and frames an agent takes only now
-// and then, as a burst is coalesced) and checks that an agent applying every config_patch holds exactly the list a
-// config_updated would carry, and that an agent without the capability never gets a patch.
+// and then, as a burst is coalesced) and checks that an agent applying every config_patch holds
+// exactly the list a config_updated would carry, and that an agent without the capability never
+// gets a patch.
 func TestPatchesKeepTheWholeList(t *testing.T) {
 	for seed := range uint64(20) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
@@ -111,7 +114,8 @@ func TestPatchesKeepTheWholeList(t *testing.T) {
 					op += ", then a new interval for " + info.Key.String()
 				}
 				drain(f)
-				for uid := range m.satellites {
+				// In a fixed order, so that a seed replays the same run.
+				for _, uid := range slices.Sorted(maps.Keys(m.satellites)) {
 					if s, ok := sessions[uid]; !ok || rng.IntN(20) == 0 {
 						if ok {
 							f.Disconnected(s.h, true, 0, "")
@@ -119,7 +123,8 @@ func TestPatchesKeepTheWholeList(t *testing.T) {
 						connect(uid)
 					}
 				}
-				for uid, s := range sessions {
+				for _, uid := range slices.Sorted(maps.Keys(sessions)) {
+					s := sessions[uid]
 					if _, ok := m.satellites[uid]; !ok {
 						delete(sessions, uid) // deleted: its session was closed
 						continue
