@@ -687,6 +687,13 @@ func offlinePhase(ctx context.Context, o options, r *report, w *fleetWatch, ctl 
 }
 
 func restartPhase(ctx context.Context, o options, r *report, cl *cluster, w *fleetWatch, m *manager, ctl *controller, names []string) error {
+	// Events are counted by their creationTimestamp, which has whole seconds. The kill comes
+	// just after a second begins and at least a second after the offline phase, whose last
+	// Events the manager writes after the transitions that phase waits for: otherwise they land
+	// in the kill's second, and were counted as the restart's (runs 10 to 13 counted 1 or 2).
+	if err := sleep(ctx, time.Until(time.Now().Truncate(time.Second).Add(2*time.Second))); err != nil {
+		return err
+	}
 	killed := time.Now()
 	m.proc.Kill()
 	if err := m.start(); err != nil {
