@@ -181,7 +181,7 @@ var errTryAgain = errors.New("try again later")
 // authenticateOnce sends authenticate and reads the answer.
 func authenticateOnce(conn *websocket.Conn, cred credential) (bool, error) {
 	frame, _ := protocol.Encode(&protocol.Authenticate{ClientID: cred.ClientID, Token: cred.Token,
-		Capabilities: []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch}})
+		Capabilities: capabilities(true)})
 	_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 	if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
 		return false, err

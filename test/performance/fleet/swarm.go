@@ -145,16 +145,21 @@ func swarmMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "swarm: --sources must be 1 to 250")
 		return 2
 	}
-	caps := []string{protocol.CapabilityCheckConfig}
-	if *patches {
-		caps = append(caps, protocol.CapabilityConfigPatch)
-	}
 	sw := newSwarm(*target, creds, *sources)
-	sw.caps = caps
+	sw.caps = capabilities(*patches)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sw.serve(ctx, bufio.NewReader(os.Stdin), os.Stdout)
 	return 0
+}
+
+// capabilities are what a client advertises: our CheckConfig, as our agent does, and
+// config_patch unless patches is false.
+func capabilities(patches bool) []string {
+	if patches {
+		return []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch}
+	}
+	return []string{protocol.CapabilityCheckConfig}
 }
 
 func newSwarm(url string, creds []credential, sources int) *swarm {
