@@ -91,6 +91,7 @@ var _ = Describe("Status writes", func() {
 		defer func() { w.Stop() }()
 
 		heartbeats, writes, rewatches := 0, 0, 0
+		bySatellite := map[string]int{}
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		deadline := time.After(window)
@@ -109,8 +110,9 @@ var _ = Describe("Status writes", func() {
 				if sat, isSat := e.Object.(*v1alpha1.Satellite); isSat {
 					resourceVersion = sat.ResourceVersion
 				}
-				if e.Type == watch.Modified {
+				if sat, isSat := e.Object.(*v1alpha1.Satellite); isSat && e.Type == watch.Modified {
 					writes++
+					bySatellite[sat.Name]++
 				}
 			case <-deadline:
 				break loop
@@ -118,8 +120,16 @@ var _ = Describe("Status writes", func() {
 		}
 		GinkgoWriter.Printf("%d satellites, %d heartbeats, %d status writes in %s (report interval %s; watch resumed %d times)\n",
 			satellites, heartbeats, writes, window, reportInterval, rewatches)
-		Expect(writes).To(BeNumerically("<=", satellites*int(window/reportInterval)),
+		// A window of ten intervals holds ten refresh slots of each satellite, and may also see
+		// the write of the slot that began just before it, written or seen late; at 100
+		// satellites that edge made 1,001 writes on a busy machine. So each satellite may write
+		// once per interval, and once more at the edge.
+		perSatellite := int(window/reportInterval) + 1
+		Expect(writes).To(BeNumerically("<=", satellites*perSatellite),
 			"at most one write per satellite per report interval")
+		for name, n := range bySatellite {
+			Expect(n).To(BeNumerically("<=", perSatellite), "writes of %s in %s", name, window)
+		}
 		Expect(writes).To(BeNumerically(">", 0), "lastHeartbeatAt is refreshed")
 		// The satellites go on heartbeating while they are read, however long that takes.
 		for _, c := range conns {
