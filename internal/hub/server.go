@@ -116,8 +116,9 @@ func (h *Hub) Addr(ctx context.Context) (string, error) {
 	}
 }
 
-// ReadyCheck fails until this manager leads and knows every Satellite's credentials, so that a
-// Service routes satellites to the leader only once it can authenticate them.
+// ReadyCheck fails until this hub serves satellites (see Lead) and knows every Satellite's
+// credentials, so that a Service routes satellites to the leader only once it can authenticate
+// them.
 func (h *Hub) ReadyCheck(r *http.Request) error {
 	ctx := context.Background()
 	if r != nil {
@@ -126,13 +127,13 @@ func (h *Hub) ReadyCheck(r *http.Request) error {
 	return h.ready(ctx)
 }
 
-// ready says why the hub is not Ready yet, or nil: it is not the leader, or, for at most
+// ready says why the hub is not Ready yet, or nil: it does not serve, or, for at most
 // credentialsWait, the SatelliteReconciler has not handed it every Satellite's token yet. Until
 // then a failed authentication may be the manager's lag, and is answered 1013, not 4001, which
 // would send every agent of a failover into its slow retry (see loading).
 func (h *Hub) ready(ctx context.Context) error {
-	if !h.leading() {
-		return errors.New("not the leader")
+	if !h.serving.Load() {
+		return errors.New("not serving satellites: not the leader")
 	}
 	if h.credentialsLoaded.Load() || h.opts.Satellites == nil {
 		return nil
@@ -213,18 +214,6 @@ func (h *Hub) loading(ctx context.Context, clientID string) string {
 		return ""
 	}
 	return "the Satellite's credentials are not loaded yet"
-}
-
-func (h *Hub) leading() bool {
-	if h.opts.Elected == nil {
-		return true
-	}
-	select {
-	case <-h.opts.Elected:
-		return true
-	default:
-		return false
-	}
 }
 
 func (h *Hub) closeAll(code int, reason string) {
