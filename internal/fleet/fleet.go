@@ -64,7 +64,7 @@ type Fleet struct {
 	assignmentEvents chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
 
 	mu          sync.Mutex
-	since       time.Time // when this manager started to receive heartbeats
+	since       time.Time // when this manager started to receive heartbeats: see BeginTerm
 	lastSession uint64
 	satellites  map[types.UID]*satellite
 	tokens      tokenIndex

@@ -248,7 +248,8 @@ func (f *Fleet) Facts(uid types.UID) (liveness.Facts, bool) {
 	return sat.facts, true
 }
 
-// Since returns when this manager started to receive heartbeats: the first call's time.
+// Since returns when this manager started to receive heartbeats: the first call's time, or
+// the start of the last term that followed another leader's (BeginTerm).
 func (f *Fleet) Since() time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
