@@ -35,6 +35,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -70,7 +71,7 @@ type AssignmentFleet interface {
 // Satellites it selects to reach the fleet (satellitesPending).
 const fleetLoadWait = 30 * time.Second
 
-// startedAt is when the reconciler first reconciled.
+// startedAt is when the reconciler first reconciled as the leader.
 func (r *HealthCheckAssignmentReconciler) startedAt() time.Time {
 	r.startOnce.Do(func() { r.started = r.Clock.Now() })
 	return r.started
@@ -96,6 +97,8 @@ type HealthCheckAssignmentReconciler struct {
 	Recorder     events.EventRecorder
 	Clock        clock.PassiveClock
 	Fleet        AssignmentFleet
+	// Leader says whether this replica leads; nil means it always does.
+	Leader Leadership
 
 	startOnce sync.Once
 	started   time.Time
@@ -106,6 +109,9 @@ type HealthCheckAssignmentReconciler struct {
 
 // Reconcile relays the assignment, then writes its status when it changed.
 func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if !leads(r.Leader) {
+		return ctrl.Result{}, nil
+	}
 	hca := &v1alpha1.HealthCheckAssignment{}
 	if err := r.Get(ctx, req.NamespacedName, hca); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -534,7 +540,8 @@ func (r *HealthCheckAssignmentReconciler) SetupWithManager(ctx context.Context, 
 		WatchesRawSource(source.Kind(r.CheckSecrets, &corev1.Secret{}, handler.TypedEnqueueRequestsFromMapFunc(r.assignmentsUsingSecret))).
 		WatchesRawSource(source.Channel(r.Fleet.AssignmentEvents(), &handler.TypedEnqueueRequestForObject[*v1alpha1.HealthCheckAssignment]{})).
 		Named("healthcheckassignment").
-		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
+		// Every replica runs it; Reconcile does nothing where the replica does not lead (Leader).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency, NeedLeaderElection: ptr.To(false)}).
 		Complete(r)
 }
 

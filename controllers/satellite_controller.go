@@ -95,6 +95,8 @@ type SatelliteReconciler struct {
 	Recorder  events.EventRecorder
 	Clock     clock.PassiveClock
 	Fleet     SatelliteFleet
+	// Leader says whether this replica leads; nil means it always does.
+	Leader Leadership
 	// DisconnectGrace is how long a cleanly disconnected satellite stays Online.
 	DisconnectGrace time.Duration
 	// ReportInterval is the least time between two writes of status.lastHeartbeatAt.
@@ -114,6 +116,9 @@ type SatelliteReconciler struct {
 // Reconcile ensures the token Secret, then recomputes the satellite's liveness and writes the
 // status only when it changed. It requeues at the next moment the state could change by itself.
 func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if !leads(r.Leader) {
+		return ctrl.Result{}, nil
+	}
 	sat := &v1alpha1.Satellite{}
 	if err := r.Get(ctx, req.NamespacedName, sat); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -467,7 +472,8 @@ func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Man
 		// list is how a restarted manager learns the Satellites' credentials, and at 10,000
 		// Satellites the writes of those already back starved it for minutes, while the others
 		// were told 1013 and went Offline.
-		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency, UsePriorityQueue: ptr.To(false)}).
+		// Every replica runs it; Reconcile does nothing where the replica does not lead (Leader).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency, UsePriorityQueue: ptr.To(false), NeedLeaderElection: ptr.To(false)}).
 		Complete(r)
 }
 

@@ -43,6 +43,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/leadership"
 	"github.com/checkstack/satellite-operator/internal/operator"
 )
 
@@ -60,8 +61,16 @@ type options struct {
 	pprofAddr        string
 	leaderElect      bool
 	leaderElectionNS string
+	leaderElection   leadership.Options
 	operator         operator.Config
 }
+
+// leaseName is the leader Lease's name, the one controller-runtime's election used, so that an
+// upgrade from a release that elected with it keeps one leader across the rollout.
+const leaseName = "satellite-operator.checkstack.io"
+
+// serviceAccountNamespace is where a pod finds its own namespace.
+const serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 func main() {
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -78,8 +87,11 @@ func main() {
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces the operator watches and acts in; empty means every namespace. Its RBAC may then be Roles in these namespaces instead of a ClusterRole.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes; /readyz fails on standbys.")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof profiles, for finding where a large fleet spends the manager's time; 0 (the default) disables them. Bind it to loopback: the profiles are not authenticated.")
-	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so that one replica serves satellites and reconciles while the others stand by.")
+	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so that one replica serves satellites and reconciles while the others stand by. A leader that loses its Lease, as in an API server outage, keeps its sessions and leads again when it wins the Lease back.")
 	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader Lease; defaults to the manager's own namespace.")
+	flag.DurationVar(&o.leaderElection.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long a standby waits after the leader's last renewal before it takes the Lease.")
+	flag.DurationVar(&o.leaderElection.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader tries to renew its Lease before its term ends; less than the lease duration.")
+	flag.DurationVar(&o.leaderElection.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "Time between two tries to win or renew the Lease; less than the renew deadline.")
 	flag.StringVar(&o.operator.Hub.Addr, "satellite-bind-address", ":8090", "Address of the satellites' WebSocket endpoint /api/ws/satellite.")
 	flag.StringVar(&o.operator.Hub.TLSCertFile, "tls-cert-file", "", "Certificate of the satellites' endpoint; with --tls-key-file it serves wss.")
 	flag.StringVar(&o.operator.Hub.TLSKeyFile, "tls-key-file", "", "Private key of the satellites' endpoint.")
@@ -125,19 +137,28 @@ func run(o options) error {
 	if o.kubeAPIQPS <= 0 || o.kubeAPIBurst <= 0 || o.operator.MaxConcurrentReconciles <= 0 {
 		return errors.New("--kube-api-qps, --kube-api-burst and --max-concurrent-reconciles must be positive")
 	}
+	if o.leaderElect {
+		le := o.leaderElection
+		le.Name, le.Namespace = leaseName, o.leaderElectionNS
+		if le.Namespace == "" {
+			ns, err := os.ReadFile(serviceAccountNamespace)
+			if err != nil {
+				return fmt.Errorf("--leader-election-namespace is needed outside a cluster: %w", err)
+			}
+			le.Namespace = strings.TrimSpace(string(ns))
+		}
+		o.operator.LeaderElection = &le
+	}
 	restCfg := ctrl.GetConfigOrDie()
 	restCfg.QPS, restCfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
+	// The manager does not elect: its election would end the process, and every session, when
+	// the Lease is lost. operator.Setup runs the election in terms instead.
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsOptions(o),
-		HealthProbeBindAddress:  o.probeAddr,
-		PprofBindAddress:        o.pprofAddr,
-		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        "satellite-operator.checkstack.io",
-		LeaderElectionNamespace: o.leaderElectionNS,
-		// A leader that stops hands the Lease over at once, so satellites reconnect quickly.
-		LeaderElectionReleaseOnCancel: true,
-		Cache:                         operator.CacheOptions(namespaces),
+		Scheme:                 scheme,
+		Metrics:                metricsOptions(o),
+		HealthProbeBindAddress: o.probeAddr,
+		PprofBindAddress:       o.pprofAddr,
+		Cache:                  operator.CacheOptions(namespaces),
 	})
 	if err != nil {
 		return err

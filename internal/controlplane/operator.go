@@ -116,6 +116,17 @@ func (r *Running) Restart(pause time.Duration) error {
 	return r.start(cfg)
 }
 
+// ManagerRunning reports whether the manager still runs: a manager whose Start returned has stopped.
+func (r *Running) ManagerRunning() bool {
+	select {
+	case err := <-r.stopped:
+		r.stopped <- err
+		return false
+	default:
+		return true
+	}
+}
+
 // Stop stops the manager and the control plane.
 func (r *Running) Stop() error {
 	r.cancel()

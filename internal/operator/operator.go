@@ -20,11 +20,16 @@ package operator
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"time"
+
+	"github.com/go-logr/logr"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -34,6 +39,7 @@ import (
 	"github.com/checkstack/satellite-operator/controllers"
 	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/hub"
+	"github.com/checkstack/satellite-operator/internal/leadership"
 )
 
 // Config is the operator's settings.
@@ -55,12 +61,18 @@ type Config struct {
 	// Namespaces confines the operator to these namespaces; empty means every namespace. The
 	// manager's cache must be built with CacheOptions of the same namespaces.
 	Namespaces []string
+	// LeaderElection elects the replica that serves satellites and reconciles; nil means this
+	// one does from the start. The manager itself must not elect: a lost Lease ends its terms
+	// (see package leadership), not the process and its sessions.
+	LeaderElection *leadership.Options
 }
 
 // Operator holds the parts that Setup added to the manager.
 type Operator struct {
 	Hub   *hub.Hub
 	Fleet *fleet.Fleet
+	// Elector runs the terms of leadership; nil without Config.LeaderElection.
+	Elector *leadership.Elector
 }
 
 // CacheOptions limits the manager's cache of Secrets to the token Secrets, the only ones the
@@ -124,7 +136,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 	if cfg.MaxConcurrentReconciles <= 0 {
 		cfg.MaxConcurrentReconciles = 32
 	}
-	cfg.Hub.Elected = mgr.Elected()
+	cfg.Hub.Standby = cfg.LeaderElection != nil
 	cfg.Hub.Satellites = mgr.GetCache()
 	if err := hub.IndexSatellites(ctx, mgr.GetFieldIndexer()); err != nil {
 		return nil, fmt.Errorf("indexing Satellites by UID: %w", err)
@@ -134,6 +146,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 	h := hub.New(cfg.Hub, f, clk, ctrl.Log.WithName("hub"))
 	if err := mgr.Add(h); err != nil {
 		return nil, fmt.Errorf("adding the hub: %w", err)
+	}
+	op := &Operator{Hub: h, Fleet: f}
+	// leader stays a nil interface without an election: the reconcilers then always lead.
+	var leader controllers.Leadership
+	if cfg.LeaderElection != nil {
+		elector, err := newElector(ctx, mgr, *cfg.LeaderElection, op)
+		if err != nil {
+			return nil, err
+		}
+		op.Elector, leader = elector, elector
 	}
 	checkSecrets, err := cache.New(mgr.GetConfig(), checkSecretsCacheOptions(mgr, cfg.Namespaces))
 	if err != nil {
@@ -150,6 +172,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 		Recorder:        recorder,
 		Clock:           clk,
 		Fleet:           f,
+		Leader:          leader,
 		DisconnectGrace: cfg.DisconnectGrace,
 		ReportInterval:  cfg.StatusReportInterval,
 	}).SetupWithManager(ctx, mgr, cfg.MaxConcurrentReconciles); err != nil {
@@ -161,11 +184,68 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 		Recorder:     recorder,
 		Clock:        clk,
 		Fleet:        f,
+		Leader:       leader,
 	}).SetupWithManager(ctx, mgr, cfg.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("setting up the HealthCheckAssignment controller: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("leader", h.ReadyCheck); err != nil {
+	if err := mgr.AddReadyzCheck("leader", op.readyCheck); err != nil {
 		return nil, fmt.Errorf("adding the leader ready check: %w", err)
 	}
-	return &Operator{Hub: h, Fleet: f}, nil
+	return op, nil
+}
+
+// readyCheck fails unless this replica leads, and its hub serves and knows the Satellites'
+// credentials: the Service then sends satellites to the leader only. A replica that lost the
+// Lease to an outage keeps its sessions, but takes no new ones through the Service.
+func (op *Operator) readyCheck(r *http.Request) error {
+	if op.Elector != nil && !op.Elector.Leading() {
+		return errors.New("not the leader")
+	}
+	return op.Hub.ReadyCheck(r)
+}
+
+// newElector adds to mgr the election of the leader, whose terms start and stop the leader's
+// part of op: each term starts from everything the cache holds, and a replica that sees another
+// one lead hands its satellites over.
+func newElector(ctx context.Context, mgr ctrl.Manager, opts leadership.Options, op *Operator) (*leadership.Elector, error) {
+	log := ctrl.Log.WithName("leader-election")
+	elector, err := leadership.New(mgr.GetConfig(), opts, leadership.Callbacks{
+		StartedLeading: func(continued bool) {
+			op.Fleet.BeginTerm(continued)
+			op.Hub.Lead()
+			go wakeAll(ctx, mgr.GetCache(), op.Fleet, log)
+		},
+		// The sessions stay open: the next term, here or elsewhere, takes them on.
+		StoppedLeading: func() {},
+		OtherHolder:    func(string) { op.Hub.Handover() },
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(elector); err != nil {
+		return nil, fmt.Errorf("adding the leader election: %w", err)
+	}
+	return elector, nil
+}
+
+// wakeAll wakes the reconcilers for every Satellite and assignment in the cache and in the fleet.
+func wakeAll(ctx context.Context, c client.Reader, f *fleet.Fleet, log logr.Logger) {
+	sats := &v1alpha1.SatelliteList{}
+	hcas := &v1alpha1.HealthCheckAssignmentList{}
+	// Only the keys are read, so the cache's objects need no copies.
+	if err := c.List(ctx, sats, client.UnsafeDisableDeepCopy); err != nil {
+		log.Error(err, "Listing Satellites for the new term")
+	}
+	if err := c.List(ctx, hcas, client.UnsafeDisableDeepCopy); err != nil {
+		log.Error(err, "Listing assignments for the new term")
+	}
+	satKeys := make([]types.NamespacedName, 0, len(sats.Items))
+	for i := range sats.Items {
+		satKeys = append(satKeys, client.ObjectKeyFromObject(&sats.Items[i]))
+	}
+	hcaKeys := make([]types.NamespacedName, 0, len(hcas.Items))
+	for i := range hcas.Items {
+		hcaKeys = append(hcaKeys, client.ObjectKeyFromObject(&hcas.Items[i]))
+	}
+	f.WakeAll(satKeys, hcaKeys)
 }
