@@ -58,7 +58,7 @@ func StartOperator(cfg operator.Config) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the control plane: %w", err)
 	}
-	r := &Running{Env: env, Config: restCfg, stopped: make(chan error, 1)}
+	r := &Running{Env: env, Config: restCfg}
 	if err := r.start(cfg); err != nil {
 		_ = env.Stop()
 		return nil, err
@@ -72,35 +72,68 @@ func (r *Running) start(cfg operator.Config) error {
 	if r.Client, err = client.New(r.Config, client.Options{Scheme: scheme}); err != nil {
 		return err
 	}
-	mgr, err := ctrl.NewManager(r.Config, ctrl.Options{
-		Scheme:                 scheme,
+	r.cfg = cfg
+	m, err := startManager(r.Config, cfg)
+	if err != nil {
+		return err
+	}
+	r.Operator, r.HubAddr, r.cancel, r.stopped = m.Operator, m.HubAddr, m.cancel, m.stopped
+	return nil
+}
+
+// Replica is one more manager against a Running control plane, as another pod of the
+// Deployment would be.
+type Replica struct {
+	Operator *operator.Operator
+	// HubAddr is host:port of the replica's satellites' endpoint.
+	HubAddr string
+
+	cancel  context.CancelFunc
+	stopped chan error
+}
+
+// StartReplica starts another manager with cfg against the control plane; the hub listens on a
+// free loopback port unless cfg says otherwise.
+func (r *Running) StartReplica(cfg operator.Config) (*Replica, error) {
+	return startManager(r.Config, cfg)
+}
+
+// Stop stops the replica's manager.
+func (m *Replica) Stop() error {
+	m.cancel()
+	return <-m.stopped
+}
+
+func startManager(restCfg *rest.Config, cfg operator.Config) (*Replica, error) {
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+		Scheme:                 Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Cache:                  operator.CacheOptions(cfg.Namespaces),
-		// Restart runs a second manager in this process, with the same controller names.
+		// Restart and StartReplica run more managers in this process, with the same controller
+		// names.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if cfg.Hub.Addr == "" {
 		cfg.Hub.Addr = "127.0.0.1:0"
 	}
-	r.cfg = cfg
 	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	if r.Operator, err = operator.Setup(ctx, mgr, cfg); err != nil {
+	m := &Replica{cancel: cancel, stopped: make(chan error, 1)}
+	if m.Operator, err = operator.Setup(ctx, mgr, cfg); err != nil {
 		cancel()
-		return err
+		return nil, err
 	}
-	go func() { r.stopped <- mgr.Start(ctx) }()
+	go func() { m.stopped <- mgr.Start(ctx) }()
 	waitCtx, done := context.WithTimeout(ctx, 30*time.Second)
 	defer done()
-	if r.HubAddr, err = r.Operator.Hub.Addr(waitCtx); err != nil {
+	if m.HubAddr, err = m.Operator.Hub.Addr(waitCtx); err != nil {
 		cancel()
-		return fmt.Errorf("waiting for the hub to listen: %w", err)
+		return nil, fmt.Errorf("waiting for the hub to listen: %w", err)
 	}
-	return nil
+	return m, nil
 }
 
 // Restart stops the manager, waits for pause with the control plane up and no manager, and

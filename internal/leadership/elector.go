@@ -193,7 +193,7 @@ func (e *Elector) end(ctx context.Context) {
 		return
 	}
 	if ctx.Err() == nil {
-		e.log.Info("Stopped leading: the Lease was not renewed in time; sessions stay open, and this replica tries to lead again")
+		e.log.Info("Stopped leading: the Lease was not renewed within the renew deadline; sessions stay open, and this replica tries to lead again")
 	}
 	e.cb.StoppedLeading()
 }

@@ -18,14 +18,17 @@ package operator_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -34,36 +37,20 @@ import (
 	"github.com/checkstack/satellite-operator/internal/testutil"
 )
 
-var _ = Describe("An API server outage", func() {
-	It("ends the leader's term but not its sessions, and the next term catches up", func() {
-		ctx := context.Background()
-		c := running.Client
-		Eventually(running.Operator.Elector.Leading).Should(BeTrue())
-		ns := testutil.NewNamespace(ctx, c)
-		sat := testutil.CreateSatellite(ctx, c, &v1alpha1.Satellite{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "eu-west"},
-			Spec:       v1alpha1.SatelliteSpec{Region: "eu-west-1", OfflineThresholdSeconds: ptr.To[int32](5)},
-		})
-		hca := &v1alpha1.HealthCheckAssignment{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "payments"},
-			Spec: v1alpha1.HealthCheckAssignmentSpec{
-				System:     "payments-api",
-				Satellites: []string{"eu-west"},
-				Check: v1alpha1.CheckSpec{Type: v1alpha1.CheckHTTP, Interval: &metav1.Duration{Duration: 30 * time.Second},
-					HTTP: &v1alpha1.HTTPCheck{URL: "https://payments.example.com/healthz"}},
-			},
-		}
-		Expect(c.Create(ctx, hca)).To(Succeed())
-		Eventually(func() int32 {
-			Expect(c.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
-			return hca.Status.SelectedSatellites
-		}).Should(BeEquivalentTo(1))
+var _ = Describe("Leadership", func() {
+	ctx := context.Background()
 
-		agent := dialAgent(sat)
+	It("survives an API server outage: the term ends, the sessions and the Lease stay, and the next term catches up", func() {
+		c := running.Client
+		lead, other := leader()
+		ns := testutil.NewNamespace(ctx, c)
+		sat, hca := satelliteWithAssignment(ctx, ns)
+		agent := dialAgent(lead.hubAddr, sat)
 		defer agent.close()
 		Eventually(func() v1alpha1.SatelliteState { return sat.Get(ctx, c).Status.State }).Should(Equal(v1alpha1.SatelliteOnline))
+		before := getLease(ctx)
 
-		By("stopping kube-apiserver")
+		By("stopping kube-apiserver for longer than the lease duration")
 		resume, err := running.PauseAPIServer()
 		Expect(err).NotTo(HaveOccurred())
 		resumed := false
@@ -72,40 +59,122 @@ var _ = Describe("An API server outage", func() {
 				_ = resume()
 			}
 		}()
-		Eventually(running.Operator.Elector.Leading).Should(BeFalse(), "the term outlived its renew deadline")
+		Eventually(lead.op.Elector.Leading).Should(BeFalse(), "the term outlived its renew deadline")
 		Expect(running.ManagerRunning()).To(BeTrue(), "the manager exited when its term ended")
 
 		By("taking a result while the API server is away")
 		agent.send(&protocol.Result{ID: "during-outage", ConfigID: string(hca.UID), SystemID: "payments-api",
 			Status: v1alpha1.ResultDegraded, LatencyMs: ptr.To(812.0), ExecutedAt: time.Now()})
 		Eventually(agent.acked).WithArguments("during-outage").Should(BeTrue())
+		// The outage itself, not a wait for a condition: every replica's clock must see the
+		// leader's Lease expire, which is what would tempt the standby to take it.
+		time.Sleep(time.Duration(*before.Spec.LeaseDurationSeconds) * time.Second)
 
 		By("starting kube-apiserver again")
 		Expect(resume()).To(Succeed())
 		resumed = true
-		Eventually(running.Operator.Elector.Leading).Should(BeTrue())
+		Eventually(lead.op.Elector.Leading).Should(BeTrue(), "the leader won its Lease back")
+		after := getLease(ctx)
+		Expect(*after.Spec.HolderIdentity).To(Equal(lead.op.Elector.Identity()))
+		Expect(after.Spec.LeaseTransitions).To(Equal(before.Spec.LeaseTransitions), "nobody else held the Lease in between")
+		Expect(other.op.Elector.Leading()).To(BeFalse())
 		Eventually(func() v1alpha1.CheckState {
 			Expect(c.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
 			return hca.Status.State
 		}).Should(Equal(v1alpha1.CheckDegraded), "the result taken during the outage reached the status")
 
 		By("reconciling what changed meanwhile")
-		other := testutil.CreateSatellite(ctx, c, &v1alpha1.Satellite{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "us-east"},
+		created := testutil.CreateSatellite(ctx, c, &v1alpha1.Satellite{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "us-east"},
 			Spec: v1alpha1.SatelliteSpec{Region: "us-east-1"}})
-		Expect(other.Token).NotTo(BeEmpty())
+		Expect(created.Token).NotTo(BeEmpty())
 
 		Expect(agent.ended()).To(BeFalse(), "the session was closed: %v", agent.err)
 		Expect(running.ManagerRunning()).To(BeTrue())
 		Expect(sat.Get(ctx, c).Status.State).To(Equal(v1alpha1.SatelliteOnline))
-		events := &eventsv1.EventList{}
-		Expect(c.List(ctx, events, client.InNamespace(ns))).To(Succeed())
-		for _, e := range events.Items {
-			if e.Regarding.Name == sat.Obj.Name {
-				Expect(e.Reason).NotTo(BeElementOf(v1alpha1.EventSatelliteOffline), "the satellite never went away: %s", e.Note)
-			}
-		}
+		Expect(eventReasons(ctx, ns, sat.Obj.Name)).NotTo(ContainElement(v1alpha1.EventSatelliteOffline), "the satellite never went away")
+	})
+
+	It("hands the satellites over when another replica holds the Lease", func() {
+		c := running.Client
+		lead, _ := leader()
+		ns := testutil.NewNamespace(ctx, c)
+		sat, _ := satelliteWithAssignment(ctx, ns)
+		agent := dialAgent(lead.hubAddr, sat)
+		defer agent.close()
+		Expect(lead.op.Hub.ReadyCheck(nil)).To(Succeed())
+
+		By("writing the Lease as a replica that won it would, while the leader was cut off")
+		Eventually(func() error {
+			lease := getLease(ctx)
+			now := metav1.NewMicroTime(time.Now())
+			lease.Spec.HolderIdentity = ptr.To("replica-elsewhere")
+			lease.Spec.AcquireTime, lease.Spec.RenewTime = &now, &now
+			lease.Spec.LeaseTransitions = ptr.To(*lease.Spec.LeaseTransitions + 1)
+			return c.Update(ctx, lease)
+		}).Should(Succeed())
+
+		Eventually(agent.ended).Should(BeTrue())
+		Expect(agent.closeCode()).To(Equal(websocket.CloseGoingAway))
+		Expect(agent.shutdownReason()).To(Equal(protocol.ShutdownGoingAway))
+		Expect(lead.op.Hub.ReadyCheck(nil)).NotTo(Succeed(), "a replica that handed its satellites over is Ready")
+		Eventually(lead.op.Elector.Leading).Should(BeFalse())
+		Expect(running.ManagerRunning()).To(BeTrue())
+
+		By("a replica takes the Lease once its holder stops renewing it")
+		next, _ := leader()
+		Eventually(func() error { return next.op.Hub.ReadyCheck(nil) }).Should(Succeed())
+		redialled := dialAgent(next.hubAddr, sat)
+		defer redialled.close()
+		Eventually(func() v1alpha1.SatelliteState { return sat.Get(ctx, c).Status.State }).Should(Equal(v1alpha1.SatelliteOnline))
 	})
 })
+
+// satelliteWithAssignment creates a Satellite and an assignment that selects it, and waits
+// until the assignment's status counts it.
+func satelliteWithAssignment(ctx context.Context, ns string) (*testutil.Satellite, *v1alpha1.HealthCheckAssignment) {
+	GinkgoHelper()
+	c := running.Client
+	sat := testutil.CreateSatellite(ctx, c, &v1alpha1.Satellite{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "eu-west"},
+		Spec:       v1alpha1.SatelliteSpec{Region: "eu-west-1", OfflineThresholdSeconds: ptr.To[int32](5)},
+	})
+	hca := &v1alpha1.HealthCheckAssignment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "payments"},
+		Spec: v1alpha1.HealthCheckAssignmentSpec{
+			System:     "payments-api",
+			Satellites: []string{"eu-west"},
+			Check: v1alpha1.CheckSpec{Type: v1alpha1.CheckHTTP, Interval: &metav1.Duration{Duration: 30 * time.Second},
+				HTTP: &v1alpha1.HTTPCheck{URL: "https://payments.example.com/healthz"}},
+		},
+	}
+	Expect(c.Create(ctx, hca)).To(Succeed())
+	Eventually(func() int32 {
+		Expect(c.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
+		return hca.Status.SelectedSatellites
+	}).Should(BeEquivalentTo(1))
+	return sat, hca
+}
+
+func getLease(ctx context.Context) *coordinationv1.Lease {
+	GinkgoHelper()
+	lease := &coordinationv1.Lease{}
+	Expect(running.Client.Get(ctx, types.NamespacedName{Namespace: "default", Name: leaseName}, lease)).To(Succeed())
+	return lease
+}
+
+// eventReasons lists the reasons of the Events about the object of that name in ns.
+func eventReasons(ctx context.Context, ns, name string) []string {
+	GinkgoHelper()
+	events := &eventsv1.EventList{}
+	Expect(running.Client.List(ctx, events, client.InNamespace(ns))).To(Succeed())
+	var reasons []string
+	for _, e := range events.Items {
+		if e.Regarding.Name == name {
+			reasons = append(reasons, e.Reason)
+		}
+	}
+	return reasons
+}
 
 // agentConn is a satellite's session, kept alive as an agent keeps it: a goroutine reads
 // every frame (answering pings) and another sends a heartbeat every second, however long the
@@ -114,16 +183,17 @@ type agentConn struct {
 	ws  *websocket.Conn
 	wmu sync.Mutex
 
-	mu    sync.Mutex
-	acks  map[string]bool
-	end   chan struct{}
-	err   error
-	close func()
+	mu       sync.Mutex
+	acks     map[string]bool
+	shutdown string // the reason of the shutdown frame, if one came
+	end      chan struct{}
+	err      error
+	close    func()
 }
 
-func dialAgent(sat *testutil.Satellite) *agentConn {
+func dialAgent(hubAddr string, sat *testutil.Satellite) *agentConn {
 	GinkgoHelper()
-	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+running.HubAddr+protocol.Path, nil)
+	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+hubAddr+protocol.Path, nil)
 	Expect(err).NotTo(HaveOccurred())
 	_ = resp.Body.Close()
 	a := &agentConn{ws: ws, acks: map[string]bool{}, end: make(chan struct{})}
@@ -167,13 +237,16 @@ func (a *agentConn) read() {
 			a.mu.Unlock()
 			return
 		}
-		if ack, ok := decode(data).(*protocol.ResultAck); ok {
-			a.mu.Lock()
-			for _, id := range ack.IDs {
+		a.mu.Lock()
+		switch m := decode(data).(type) {
+		case *protocol.ResultAck:
+			for _, id := range m.IDs {
 				a.acks[id] = true
 			}
-			a.mu.Unlock()
+		case *protocol.Shutdown:
+			a.shutdown = m.Reason
 		}
+		a.mu.Unlock()
 	}
 }
 
@@ -197,6 +270,24 @@ func (a *agentConn) acked(id string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.acks[id]
+}
+
+// closeCode is the close code that ended the session, -1 when it ended without one; call it
+// once ended.
+func (a *agentConn) closeCode() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var ce *websocket.CloseError
+	if errors.As(a.err, &ce) {
+		return ce.Code
+	}
+	return -1
+}
+
+func (a *agentConn) shutdownReason() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.shutdown
 }
 
 func (a *agentConn) ended() bool {
