@@ -89,14 +89,7 @@ func serveDNS(t *testing.T) string {
 		_ = w.WriteMsg(m)
 	})
 
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, l := listenUDPAndTCP(t)
 	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: handler}, {Listener: l, Handler: handler}} {
 		started := make(chan struct{})
 		srv.NotifyStartedFunc = func() { close(started) }
@@ -105,6 +98,28 @@ func serveDNS(t *testing.T) string {
 		t.Cleanup(func() { _ = srv.Shutdown() })
 	}
 	return pc.LocalAddr().String()
+}
+
+// listenUDPAndTCP listens on one loopback port for UDP and TCP, as a DNS server does. A free UDP
+// port may be another process's TCP port (the tests of other packages dial all the time), so a
+// taken one is given up for another.
+func listenUDPAndTCP(t *testing.T) (net.PacketConn, net.Listener) {
+	t.Helper()
+	var lastErr error
+	for range 50 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l
+		}
+		lastErr = err
+		_ = pc.Close()
+	}
+	t.Fatalf("no loopback port free for both UDP and TCP: %v", lastErr)
+	return nil, nil
 }
 
 func TestRunDNS(t *testing.T) {
