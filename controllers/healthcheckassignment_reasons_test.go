@@ -214,9 +214,9 @@ func authenticateTo(ctx context.Context, c client.Client, f *fleet.Fleet, sat *v
 		return c.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: sat.Name + "-token"}, secret)
 	}).Should(Succeed())
 	Eventually(func() bool {
-		var ok bool
-		h, _, ok = f.Authenticate(string(sat.UID), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
-		return ok
+		var err error
+		h, _, err = f.Authenticate(string(sat.UID), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
+		return err == nil
 	}).Should(BeTrue())
 	Eventually(func() v1alpha1.SatelliteState {
 		got := &v1alpha1.Satellite{}

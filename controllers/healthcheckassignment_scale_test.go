@@ -164,8 +164,8 @@ var _ = Describe("An assignment that selects 1,000 satellites", func() {
 		report := func(i int, s v1alpha1.ResultStatus) {
 			secret := &corev1.Secret{}
 			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sats[i].Name + "-token"}, secret)).To(Succeed())
-			h, _, ok := fleetState.Authenticate(string(secret.Data[v1alpha1.SecretKeyClientID]), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
-			Expect(ok).To(BeTrue())
+			h, _, err := fleetState.Authenticate(string(secret.Data[v1alpha1.SecretKeyClientID]), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
+			Expect(err).NotTo(HaveOccurred())
 			handlesMu.Lock()
 			handles = append(handles, h)
 			handlesMu.Unlock()

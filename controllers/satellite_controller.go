@@ -51,6 +51,7 @@ import (
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/liveness"
+	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
 // tokenPrefix marks satellite tokens, so that a leaked one is easy to recognise and scan for.
@@ -78,6 +79,8 @@ type SatelliteFleet interface {
 	Agent(uid types.UID) (fleet.AgentInfo, bool)
 	// TakeRepeatedClose returns, once, a run of the same close of the satellite's sessions.
 	TakeRepeatedClose(uid types.UID) (fleet.RepeatedClose, bool)
+	// TakeDuplicate returns, once, a hold-down of agents that share the satellite's identity.
+	TakeDuplicate(uid types.UID) (fleet.Duplicate, bool)
 	// Since returns when this manager started to receive heartbeats.
 	Since() time.Time
 	// SatelliteEvents wakes the reconciler when a satellite connects, disconnects or changes
@@ -209,6 +212,11 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventRepeatedClose, "CloseSession",
 			"The manager closed the satellite's session %d times in a row with code %d (%s); the agent keeps doing what gets it closed",
 			rc.Count, rc.Code, rc.Reason)
+	}
+	if d, ok := r.Fleet.TakeDuplicate(sat.UID); ok {
+		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventDuplicateSatellite, "RefuseSession",
+			"Agents at %s and %s share this satellite's identity and kept replacing each other's session: the manager keeps the one at %s and refuses the others with close %d until %s. Give each agent a Satellite of its own",
+			d.Incumbent, d.Newcomer, d.Incumbent, protocol.CloseDuplicate, d.Until.UTC().Format(time.RFC3339))
 	}
 	if out.Event != nil {
 		r.Recorder.Eventf(sat, nil, out.Event.Type, out.Event.Reason, "Heartbeat", "%s", out.Event.Message)

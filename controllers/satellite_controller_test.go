@@ -68,9 +68,9 @@ var _ = Describe("SatelliteReconciler", func() {
 		}).Should(Succeed())
 		var h fleet.Handle
 		Eventually(func() bool {
-			var ok bool
-			h, _, ok = fleetState.Authenticate(string(sat.UID), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
-			return ok
+			var err error
+			h, _, err = fleetState.Authenticate(string(sat.UID), string(secret.Data[v1alpha1.SecretKeyToken]), []string{protocol.CapabilityCheckConfig}, sessionStub{})
+			return err == nil
 		}).Should(BeTrue())
 		fleetState.Heartbeat(h, version, nil)
 		return h

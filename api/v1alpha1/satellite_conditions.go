@@ -66,6 +66,10 @@ const (
 	// with the same code three times in a row: the agent keeps doing what gets it closed (a
 	// frame over the size limit that it sends again after every reconnect, say).
 	EventRepeatedClose = "RepeatedClose"
+	// EventDuplicateSatellite (Warning) is emitted when agents that share the satellite's identity
+	// replaced each other's session 3 times within a minute: the manager keeps the current session
+	// for 10 minutes and refuses the others with close 4009. It names both remote addresses.
+	EventDuplicateSatellite = "DuplicateSatellite"
 )
 
 // Annotations, labels and Secret keys of the API.

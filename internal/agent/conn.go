@@ -96,7 +96,7 @@ func classify(code int, shutdown string) endReason {
 	switch code {
 	case protocol.CloseAuthFailed, protocol.CloseDeleted:
 		return endAuthFailed
-	case protocol.CloseReplaced:
+	case protocol.CloseReplaced, protocol.CloseDuplicate:
 		return endReplaced
 	case websocket.CloseGoingAway:
 		return endGoingAway
@@ -104,7 +104,7 @@ func classify(code int, shutdown string) endReason {
 	switch shutdown {
 	case "":
 		return endFailed
-	case protocol.ShutdownReplaced:
+	case protocol.ShutdownReplaced, protocol.ShutdownDuplicate:
 		return endReplaced
 	case protocol.ShutdownTokenRotate, protocol.ShutdownDeleted:
 		return endAuthFailed
@@ -165,7 +165,7 @@ func (a *Agent) connectLoop(ctx context.Context) error {
 		plan := nextDial(end, bo, a.cfg.AuthRetryInterval, rand.Int64N)
 		switch end.reason {
 		case endReplaced:
-			a.log.Error(end.err, "Another agent connected with this satellite's client ID; stopping", "clientId", a.cfg.ClientID)
+			a.log.Error(end.err, "Another agent uses this satellite's client ID and holds its session; stopping", "clientId", a.cfg.ClientID)
 			return fmt.Errorf("client ID %s: %w", a.cfg.ClientID, ErrReplaced)
 		case endAuthFailed:
 			a.log.Error(end.err, "The manager refused the satellite's credentials, or its Satellite was deleted: check the client ID and the token; retrying slowly",

@@ -37,6 +37,8 @@ func TestClassify(t *testing.T) {
 		"token rotated: shutdown, then 4001":            {code: protocol.CloseAuthFailed, shutdown: protocol.ShutdownTokenRotate, want: endAuthFailed},
 		"satellite deleted (4003)":                      {code: protocol.CloseDeleted, shutdown: protocol.ShutdownDeleted, want: endAuthFailed},
 		"replaced (4002)":                               {code: protocol.CloseReplaced, shutdown: protocol.ShutdownReplaced, want: endReplaced},
+		"a duplicate held down (4009)":                  {code: protocol.CloseDuplicate, shutdown: protocol.ShutdownDuplicate, want: endReplaced},
+		"duplicate announced, close frame lost":         {shutdown: protocol.ShutdownDuplicate, want: endReplaced},
 		"going away (1001)":                             {code: websocket.CloseGoingAway, want: endGoingAway},
 		"going away announced, then 1001":               {code: websocket.CloseGoingAway, shutdown: protocol.ShutdownGoingAway, want: endGoingAway},
 		"a shutdown frame, then a broken connection":    {code: websocket.CloseAbnormalClosure, shutdown: protocol.ShutdownGoingAway, want: endGoingAway},

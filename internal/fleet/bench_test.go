@@ -77,6 +77,7 @@ type nopConn struct{ dirty bool }
 
 func (c *nopConn) ConfigChanged()                      { c.dirty = true }
 func (c *nopConn) Close(int, string, protocol.Message) {}
+func (c *nopConn) RemoteAddr() string                  { return "192.0.2.1:40000" }
 
 // BenchmarkConfigPushFanOut measures one change of an assignment that selects every one of n
 // connected satellites, with existing other assignments selecting them all too: derive, hand the
@@ -103,8 +104,8 @@ func BenchmarkConfigPushFanOut(b *testing.B) {
 					UID: types.UID(uid), Region: "eu-west-1", Labels: map[string]string{"tier": "edge"},
 					TokenHash: HashToken([]byte(uid)), HasToken: true})
 				conns[i] = &nopConn{}
-				var ok bool
-				if handles[i], _, ok = f.Authenticate(uid, uid, caps, conns[i]); !ok {
+				var err error
+				if handles[i], _, err = f.Authenticate(uid, uid, caps, conns[i]); err != nil {
 					b.Fatal("authenticate")
 				}
 				drain(f) // as the reconciler would, or the wake-up channel fills
@@ -171,8 +172,8 @@ func BenchmarkReport(b *testing.B) {
 				uid := fmt.Sprintf("uid-%d", i)
 				f.UpsertSatellite(SatelliteInfo{Key: types.NamespacedName{Namespace: "monitoring", Name: fmt.Sprintf("sat-%05d", i)},
 					UID: types.UID(uid), Region: fmt.Sprintf("region-%d", i%8), TokenHash: HashToken([]byte(uid)), HasToken: true})
-				var ok bool
-				if handles[i], _, ok = f.Authenticate(uid, uid, oursCaps, &nopConn{}); !ok {
+				var err error
+				if handles[i], _, err = f.Authenticate(uid, uid, oursCaps, &nopConn{}); err != nil {
 					b.Fatal("authenticate")
 				}
 				drain(f)

@@ -91,8 +91,8 @@ func TestCheckstackSessionGetsItsDialect(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn := &recordingConn{}
-	h, list, ok := f.Authenticate("uid-1", "csat_a", nil, conn)
-	if !ok {
+	h, list, err := f.Authenticate("uid-1", "csat_a", nil, conn)
+	if err != nil {
 		t.Fatal("not authenticated")
 	}
 	as := decodeList(t, list)
@@ -177,8 +177,8 @@ func TestRepeatedCloses(t *testing.T) {
 	f, _ := newTestFleet()
 	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_a"))
 	closeOnce := func(code int) {
-		h, _, ok := f.Authenticate("uid-1", "csat_a", nil, &recordingConn{})
-		if !ok {
+		h, _, err := f.Authenticate("uid-1", "csat_a", nil, &recordingConn{})
+		if err != nil {
 			t.Fatal("not authenticated")
 		}
 		f.Disconnected(h, true, code, "frame too large")
@@ -215,9 +215,9 @@ func TestConnectedGaugeAfterRotationAndDeletion(t *testing.T) {
 	connected := func() float64 {
 		return value(t, f.metrics.connected.WithLabelValues("gauge", "eu-west", "eu-west-1"))
 	}
-	h, _, ok := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
-	if !ok || connected() != 1 {
-		t.Fatalf("authenticated %v, satellite_connected %v; want true and 1", ok, connected())
+	h, _, err := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
+	if err != nil || connected() != 1 {
+		t.Fatalf("authenticate error %v, satellite_connected %v; want none and 1", err, connected())
 	}
 	rotated := info
 	rotated.TokenHash = HashToken([]byte("csat_b"))
@@ -231,8 +231,8 @@ func TestConnectedGaugeAfterRotationAndDeletion(t *testing.T) {
 		t.Errorf("satellite_connected = %v after the rotated session ended, want 0", got)
 	}
 
-	if _, _, ok := f.Authenticate("uid-1", "csat_b", oursCaps, &recordingConn{}); !ok || connected() != 1 {
-		t.Fatalf("authenticated with the new token %v, satellite_connected %v; want true and 1", ok, connected())
+	if _, _, err := f.Authenticate("uid-1", "csat_b", oursCaps, &recordingConn{}); err != nil || connected() != 1 {
+		t.Fatalf("authenticate with the new token: error %v, satellite_connected %v; want none and 1", err, connected())
 	}
 	// A move to another region moves the series.
 	moved := rotated

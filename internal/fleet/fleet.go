@@ -41,14 +41,17 @@ type Options struct {
 	StatusRefresh time.Duration
 }
 
-// Conn is the fleet's handle on a satellite's live session. Both methods return at once: the
-// fleet calls them only after it released its lock.
+// Conn is the fleet's handle on a satellite's live session. ConfigChanged and Close return at
+// once: the fleet calls them only after it released its lock.
 type Conn interface {
 	// ConfigChanged tells the session that the satellite's relayed list changed; the session
 	// fetches the current list with Fleet.Config when it writes, so bursts coalesce.
 	ConfigChanged()
 	// Close ends the session with a close code and reason, after writing final if not nil.
 	Close(code int, reason string, final protocol.Message)
+	// RemoteAddr is the peer's address, fixed for the session's life: the fleet reads it under
+	// its lock, to name two agents that share an identity.
+	RemoteAddr() string
 }
 
 // Fleet holds every fact the manager keeps in memory about Satellites, their sessions and the

@@ -35,7 +35,15 @@ var oursCaps = []string{protocol.CapabilityCheckConfig}
 // recordingConn is a session as the fleet sees it, recording what the fleet asked of it.
 type recordingConn struct {
 	pushes int
-	closed int // the close code, 0 while open
+	closed int    // the close code, 0 while open
+	remote string // the peer's address; empty is 192.0.2.1:40000
+}
+
+func (c *recordingConn) RemoteAddr() string {
+	if c.remote == "" {
+		return "192.0.2.1:40000"
+	}
+	return c.remote
 }
 
 func (c *recordingConn) ConfigChanged() { c.pushes++ }
@@ -79,21 +87,21 @@ func TestSessionFacts(t *testing.T) {
 	if got := f.Since(); !got.Equal(t0) {
 		t.Errorf("Since = %v, want the first call's time %v", got, t0)
 	}
-	if _, _, ok := f.Authenticate("uid-1", "csat_wrong", oursCaps, &recordingConn{}); ok {
+	if _, _, err := f.Authenticate("uid-1", "csat_wrong", oursCaps, &recordingConn{}); err == nil {
 		t.Error("a wrong token authenticates")
 	}
-	if _, _, ok := f.Authenticate("uid-2", "csat_a", oursCaps, &recordingConn{}); ok {
+	if _, _, err := f.Authenticate("uid-2", "csat_a", oursCaps, &recordingConn{}); err == nil {
 		t.Error("an unknown client ID authenticates")
 	}
 
 	oldConn := &recordingConn{}
-	old, _, ok := f.Authenticate("uid-1", "csat_a", oursCaps, oldConn)
-	if !ok {
+	old, _, err := f.Authenticate("uid-1", "csat_a", oursCaps, oldConn)
+	if err != nil {
 		t.Fatal("the right token does not authenticate")
 	}
 	clk.Step(time.Second)
-	current, _, ok := f.Authenticate("", "csat_a", oursCaps, &recordingConn{}) // a bearer token alone
-	if !ok {
+	current, _, err := f.Authenticate("", "csat_a", oursCaps, &recordingConn{}) // a bearer token alone
+	if err != nil {
 		t.Fatal("the token alone does not authenticate")
 	}
 	if oldConn.closed != protocol.CloseReplaced {
@@ -142,7 +150,7 @@ func TestTokenRotationAndDeletionCloseTheSession(t *testing.T) {
 	f, _ := newTestFleet()
 	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_a"))
 	conn := &recordingConn{}
-	if _, _, ok := f.Authenticate("uid-1", "csat_a", oursCaps, conn); !ok {
+	if _, _, err := f.Authenticate("uid-1", "csat_a", oursCaps, conn); err != nil {
 		t.Fatal("does not authenticate")
 	}
 	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_b"))
@@ -152,11 +160,11 @@ func TestTokenRotationAndDeletionCloseTheSession(t *testing.T) {
 	if facts, _ := f.Facts("uid-1"); facts.Connected {
 		t.Error("the satellite counts as connected after its token rotated")
 	}
-	if _, _, ok := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{}); ok {
+	if _, _, err := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{}); err == nil {
 		t.Error("the old token still authenticates")
 	}
 	conn = &recordingConn{}
-	if _, _, ok := f.Authenticate("uid-1", "csat_b", oursCaps, conn); !ok {
+	if _, _, err := f.Authenticate("uid-1", "csat_b", oursCaps, conn); err != nil {
 		t.Fatal("the new token does not authenticate")
 	}
 	f.RemoveSatellite(types.NamespacedName{Namespace: "monitoring", Name: "eu-west"})
@@ -170,13 +178,13 @@ func TestSharedTokenAuthenticatesNeither(t *testing.T) {
 	f.UpsertSatellite(satInfo("monitoring", "victim", "uid-1", "csat_same"))
 	f.UpsertSatellite(satInfo("monitoring", "borrower", "uid-2", "csat_same"))
 	for _, id := range []string{"", "uid-1", "uid-2"} {
-		if _, _, ok := f.Authenticate(id, "csat_same", oursCaps, &recordingConn{}); ok {
+		if _, _, err := f.Authenticate(id, "csat_same", oursCaps, &recordingConn{}); err == nil {
 			t.Errorf("a token two Satellites share authenticates with client ID %q", id)
 		}
 	}
 	f.RemoveSatellite(types.NamespacedName{Namespace: "monitoring", Name: "borrower"})
-	if h, _, ok := f.Authenticate("", "csat_same", oursCaps, &recordingConn{}); !ok || h.UID() != "uid-1" {
-		t.Errorf("the victim does not authenticate once the borrower is gone (ok %v)", ok)
+	if h, _, err := f.Authenticate("", "csat_same", oursCaps, &recordingConn{}); err != nil || h.UID() != "uid-1" {
+		t.Errorf("the victim does not authenticate once the borrower is gone (error %v)", err)
 	}
 }
 
@@ -192,9 +200,9 @@ func TestIngest(t *testing.T) {
 		Wire: protocol.Assignment{ConfigID: "hca-1", SystemID: "payments-api", StrategyID: "http", IntervalSeconds: 30}}); err != nil {
 		t.Fatal(err)
 	}
-	h, list, ok := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
-	if !ok || len(list) != 1 {
-		t.Fatalf("authenticated %v with %d assignments, want 1", ok, len(list))
+	h, list, err := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("authenticated (error %v) with %d assignments, want 1", err, len(list))
 	}
 	drain(f)
 	result := func(status v1alpha1.ResultStatus, at time.Time) *protocol.Result {
@@ -295,8 +303,8 @@ func TestHeartbeatWakesASatelliteJudgedOffline(t *testing.T) {
 	f, _ := newTestFleet()
 	info := satInfo("monitoring", "eu-west", "uid-1", "csat_a")
 	f.UpsertSatellite(info)
-	h, _, ok := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
-	if !ok {
+	h, _, err := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
+	if err != nil {
 		t.Fatal("does not authenticate")
 	}
 	f.Heartbeat(h, "0.1.0", nil)

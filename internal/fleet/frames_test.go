@@ -53,8 +53,8 @@ func TestEqualListsShareOneFrame(t *testing.T) {
 		if name == "d" {
 			caps = nil // a Checkstack satellite: the same assignments in another dialect
 		}
-		h, _, ok := f.Authenticate("uid-"+name, "csat_"+name, caps, &recordingConn{})
-		if !ok {
+		h, _, err := f.Authenticate("uid-"+name, "csat_"+name, caps, &recordingConn{})
+		if err != nil {
 			t.Fatalf("%s not authenticated", name)
 		}
 		handles[name] = h
@@ -137,8 +137,8 @@ func TestFrameCacheHoldsABoundedAmount(t *testing.T) {
 	for i := range n {
 		name := fmt.Sprintf("sat-%02d", i)
 		f.UpsertSatellite(satInfo("monitoring", name, "uid-"+name, "csat_"+name))
-		var ok bool
-		if handles[i], _, ok = f.Authenticate("uid-"+name, "csat_"+name, oursCaps, &recordingConn{}); !ok {
+		var err error
+		if handles[i], _, err = f.Authenticate("uid-"+name, "csat_"+name, oursCaps, &recordingConn{}); err != nil {
 			t.Fatal("not authenticated")
 		}
 		sel, err := NewSelection(&v1alpha1.HealthCheckAssignmentSpec{Satellites: []string{name}})

@@ -32,6 +32,8 @@ type metricsSet struct {
 	configPush   prometheus.Histogram
 	// repeatedCloses counts the runs of RepeatedCloseThreshold closes with one code.
 	repeatedCloses *prometheus.CounterVec
+	// duplicateHoldDowns counts the hold-downs of agents that share an identity.
+	duplicateHoldDowns *prometheus.CounterVec
 	// checkStale and assignmentResults serve alerting: a view that stopped standing for the
 	// satellite's, and an uptime ratio per assignment.
 	checkStale        *prometheus.GaugeVec
@@ -64,6 +66,10 @@ var fleetMetrics = sync.OnceValue(func() *metricsSet {
 			Name: "satellite_repeated_closes_total",
 			Help: "Times the manager closed a satellite's sessions with the same close code 3 times in a row (a frame over the limit that the agent sends again after every reconnect, say), by code.",
 		}, []string{"namespace", "satellite", "code"}),
+		duplicateHoldDowns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "satellite_duplicate_hold_downs_total",
+			Help: "Times the manager kept a satellite's session and refused newcomers for 10 minutes, because agents that share its identity replaced each other 3 times within a minute.",
+		}, []string{"namespace", "satellite"}),
 	}
 	m.checkStale = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "satellite_check_stale",
@@ -73,7 +79,7 @@ var fleetMetrics = sync.OnceValue(func() *metricsSet {
 		Name: "satellite_assignment_results_total",
 		Help: "Results of an assignment's check ingested from its satellites, by result status (healthy, degraded, unhealthy).",
 	}, []string{"namespace", "assignment", "system", "status"})
-	metrics.Registry.MustRegister(m.checkUp, m.checkLatency, m.connected, m.configPush, m.repeatedCloses, m.checkStale, m.assignmentResults)
+	metrics.Registry.MustRegister(m.checkUp, m.checkLatency, m.connected, m.configPush, m.repeatedCloses, m.duplicateHoldDowns, m.checkStale, m.assignmentResults)
 	return m
 })
 
@@ -105,6 +111,7 @@ func (m *metricsSet) forgetSatellite(key types.NamespacedName) {
 	labels := map[string]string{"namespace": key.Namespace, "satellite": key.Name}
 	m.connected.DeletePartialMatch(labels)
 	m.repeatedCloses.DeletePartialMatch(labels)
+	m.duplicateHoldDowns.DeletePartialMatch(labels)
 	m.checkUp.DeletePartialMatch(labels)
 	m.checkLatency.DeletePartialMatch(labels)
 	m.checkStale.DeletePartialMatch(labels)

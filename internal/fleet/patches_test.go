@@ -93,8 +93,8 @@ func TestPatchesKeepTheWholeList(t *testing.T) {
 				if s.patches {
 					caps = patchCaps
 				}
-				h, list, ok := f.Authenticate(string(uid), strings.TrimPrefix(string(uid), "sat-uid-"), caps, &recordingConn{})
-				if !ok {
+				h, list, err := f.Authenticate(string(uid), strings.TrimPrefix(string(uid), "sat-uid-"), caps, &recordingConn{})
+				if err != nil {
 					t.Fatalf("%s not authenticated", uid)
 				}
 				s.h, s.list = h, decodeList(t, list)
@@ -181,8 +181,8 @@ func TestOneChangeIsOneSharedPatch(t *testing.T) {
 		if i == 2 {
 			caps = oursCaps
 		}
-		h, list, ok := f.Authenticate(uid, token, caps, &recordingConn{})
-		if !ok {
+		h, list, err := f.Authenticate(uid, token, caps, &recordingConn{})
+		if err != nil {
 			t.Fatal("not authenticated")
 		}
 		sessions = append(sessions, &agentSession{h: h, patches: i < 2, list: decodeList(t, list)})

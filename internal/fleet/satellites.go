@@ -67,6 +67,8 @@ type satellite struct {
 	// row, so that a poison message (a session closed, reconnected and closed again) is
 	// reported instead of repeating unseen.
 	closes closeStreak
+	// duplicates damps agents that share the satellite's identity and replace each other.
+	duplicates duplicates
 }
 
 // AgentInfo is what a satellite's agent advertised: its dialect and capabilities.
@@ -316,6 +318,20 @@ func (f *Fleet) TakeRepeatedClose(uid types.UID) (RepeatedClose, bool) {
 	}
 	sat.closes.due = false
 	return RepeatedClose{Code: sat.closes.code, Reason: sat.closes.reason, Count: sat.closes.count}, true
+}
+
+// TakeDuplicate returns, once, the hold-down that began because agents sharing the satellite's
+// identity kept replacing each other; ok is false when none is due.
+func (f *Fleet) TakeDuplicate(uid types.UID) (Duplicate, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sat, ok := f.satellites[uid]
+	if !ok || sat.duplicates.due == nil {
+		return Duplicate{}, false
+	}
+	d := *sat.duplicates.due
+	sat.duplicates.due = nil
+	return d, true
 }
 
 // Unknown counts the Satellites of uids whose credentials the fleet does not hold.

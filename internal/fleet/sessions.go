@@ -84,21 +84,30 @@ func (f *Fleet) Verify(clientID, token string) bool {
 // Authenticate checks the credentials and makes conn the satellite's session, replacing (and
 // closing) an older one. caps are the capabilities the agent advertised, which pick the
 // dialect of its assignments. It returns the session's handle and the assignments to send in
-// authenticated; ok is false for invalid credentials.
-func (f *Fleet) Authenticate(clientID, token string, caps []string, conn Conn) (h Handle, assignments []json.RawMessage, ok bool) {
+// authenticated; the error is ErrInvalidCredentials, or a *DuplicateError while the satellite's
+// agents replaced each other too often (see DuplicateReplacements) and its session is held.
+func (f *Fleet) Authenticate(clientID, token string, caps []string, conn Conn) (h Handle, assignments []json.RawMessage, err error) {
 	var fx effects
 	defer f.run(&fx)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	sat := f.lookupLocked(clientID, token)
 	if sat == nil {
-		return Handle{}, nil, false
+		return Handle{}, nil, ErrInvalidCredentials
 	}
+	now := f.clock.Now()
 	if sat.conn != nil {
+		if dup, began := sat.duplicates.admit(now, sat.conn.RemoteAddr(), conn.RemoteAddr()); dup != nil {
+			if began {
+				key := sat.key
+				fx.metrics = append(fx.metrics, func() { f.metrics.duplicateHoldDowns.WithLabelValues(key.Namespace, key.Name).Inc() })
+				fx.wakeSat = append(fx.wakeSat, sat.key)
+			}
+			return Handle{}, nil, dup
+		}
 		fx.close(sat.conn, protocol.CloseReplaced, "replaced by a newer connection", &protocol.Shutdown{Reason: protocol.ShutdownReplaced})
 	}
 	f.lastSession++
-	now := f.clock.Now()
 	sat.conn, sat.session = conn, f.lastSession
 	sat.facts = liveness.Facts{Connected: true, ConnectedSince: now, LastHeartbeat: now}
 	sat.hasFacts = true
@@ -110,7 +119,7 @@ func (f *Fleet) Authenticate(clientID, token string, caps []string, conn Conn) (
 	// The gauge is set under the lock, so that a session's end cannot overtake its start.
 	f.metrics.setConnected(sat, true)
 	fx.wakeSat = append(fx.wakeSat, sat.key)
-	return Handle{sat: sat, id: sat.session}, sat.encoded(), true
+	return Handle{sat: sat, id: sat.session}, sat.encoded(), nil
 }
 
 // currentLocked reports whether h is its satellite's live session.

@@ -34,11 +34,11 @@ func TestBeginTerm(t *testing.T) {
 	t0 := f.Since()
 	f.UpsertSatellite(satInfo("monitoring", "connected", "uid-1", "csat_a"))
 	f.UpsertSatellite(satInfo("monitoring", "left", "uid-2", "csat_b"))
-	if _, _, ok := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{}); !ok {
+	if _, _, err := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{}); err != nil {
 		t.Fatal("uid-1 does not authenticate")
 	}
-	h, _, ok := f.Authenticate("uid-2", "csat_b", oursCaps, &recordingConn{})
-	if !ok {
+	h, _, err := f.Authenticate("uid-2", "csat_b", oursCaps, &recordingConn{})
+	if err != nil {
 		t.Fatal("uid-2 does not authenticate")
 	}
 	clk.Step(time.Second)

@@ -220,8 +220,8 @@ func TestReportOfflineAndStale(t *testing.T) {
 				info := satInfo("monitoring", name, "uid-"+name, "csat_"+name)
 				f.UpsertSatellite(info)
 				if s.result != "" {
-					h, _, ok := f.Authenticate(string(info.UID), "csat_"+name, oursCaps, &recordingConn{})
-					if !ok {
+					h, _, err := f.Authenticate(string(info.UID), "csat_"+name, oursCaps, &recordingConn{})
+					if err != nil {
 						t.Fatalf("%s does not authenticate", name)
 					}
 					f.Ingest(h, &protocol.Result{ConfigID: "hca-1", Status: s.result, ExecutedAt: clk.Now()})

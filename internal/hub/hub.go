@@ -116,8 +116,9 @@ type Fleet interface {
 	// Verify reports whether credentials would authenticate, without changing anything.
 	Verify(clientID, token string) bool
 	// Authenticate makes conn the satellite's session and returns the assignments to send,
-	// encoded in the dialect that caps (the capabilities the agent advertised) pick.
-	Authenticate(clientID, token string, caps []string, conn fleet.Conn) (fleet.Handle, []json.RawMessage, bool)
+	// encoded in the dialect that caps (the capabilities the agent advertised) pick; the error
+	// is fleet.ErrInvalidCredentials or a *fleet.DuplicateError.
+	Authenticate(clientID, token string, caps []string, conn fleet.Conn) (fleet.Handle, []json.RawMessage, error)
 	// Heartbeat records a heartbeat of the session, and the capabilities it advertises again.
 	Heartbeat(h fleet.Handle, version string, caps []string)
 	// Disconnected records the end of the session, and the manager's close code and reason (0

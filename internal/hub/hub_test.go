@@ -27,12 +27,14 @@ import (
 	"github.com/gorilla/websocket"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
@@ -333,6 +335,50 @@ var _ = Describe("Hub", func() {
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
 		// The replaced session's end is not a disconnect of the satellite.
 		Consistently(state(sat)).WithTimeout(2 * time.Second).Should(Equal(v1alpha1.SatelliteOnline))
+	})
+
+	It("keeps the incumbent of agents that replace each other, and refuses the others with 4009 and one Event", func() {
+		sat := createSatellite(ctx, ns, "duplicated", "eu-west-1", nil)
+		incumbent, _ := connect(sat)
+		for range fleet.DuplicateReplacements {
+			next, _ := connect(sat)
+			code, _ := incumbent.closed(5 * time.Second)
+			Expect(code).To(Equal(protocol.CloseReplaced))
+			incumbent = next
+		}
+		defer incumbent.close()
+		incumbent.heartbeats(time.Second)
+
+		var refused []string
+		for range 2 {
+			newcomer := dial(nil)
+			refused = append(refused, newcomer.ws.LocalAddr().String())
+			newcomer.send(&protocol.Authenticate{ClientID: sat.ClientID, Token: sat.Token, Capabilities: []string{protocol.CapabilityCheckConfig}})
+			code, frames := newcomer.closed(5 * time.Second)
+			Expect(code).To(Equal(protocol.CloseDuplicate))
+			Expect(frames).To(Equal([]protocol.Message{&protocol.Shutdown{Reason: protocol.ShutdownDuplicate}}), "nothing but the shutdown: no authenticated, no assignments")
+		}
+		incumbent.alive()
+
+		duplicateEvents := func() []eventsv1.Event {
+			list := &eventsv1.EventList{}
+			Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			var out []eventsv1.Event
+			for _, e := range list.Items {
+				if e.Regarding.Name == "duplicated" && e.Reason == v1alpha1.EventDuplicateSatellite {
+					out = append(out, e)
+				}
+			}
+			return out
+		}
+		Eventually(duplicateEvents).Should(HaveLen(1))
+		Consistently(duplicateEvents).Should(HaveLen(1))
+		e := duplicateEvents()[0]
+		Expect(e.Type).To(Equal(corev1.EventTypeWarning))
+		Expect(e.Series).To(BeNil(), "the second refusal announced nothing")
+		Expect(e.Note).To(ContainSubstring(incumbent.ws.LocalAddr().String()))
+		Expect(e.Note).To(ContainSubstring(refused[0]))
+		Expect(state(sat)()).To(Equal(v1alpha1.SatelliteOnline))
 	})
 
 	DescribeTable("closes one bad connection with its stated code and leaves the others alone",

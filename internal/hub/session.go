@@ -77,6 +77,9 @@ type session struct {
 	configReady chan struct{} // capacity 1: a pending config waits for the writer
 }
 
+// RemoteAddr is the peer's address, as fleet.Conn asks.
+func (s *session) RemoteAddr() string { return s.remote }
+
 // logger names the session by its peer's address and, once authenticated, its Satellite. It is
 // built for each message, not kept: sessions log rarely, and a logger with values holds an
 // encoder buffer of about 1 KiB, 20 MiB for two per session at 10,000 satellites.
@@ -309,11 +312,19 @@ func (s *session) authenticate(ctx context.Context, clientID, bearer string) boo
 	}
 	var handle fleet.Handle
 	var assignments []json.RawMessage
-	ok, wait := s.hub.judge(ctx, clientID, func() (ok bool) {
-		handle, assignments, ok = s.hub.fleet.Authenticate(clientID, token, caps, s)
-		return ok
+	var authErr error
+	ok, wait := s.hub.judge(ctx, clientID, func() bool {
+		handle, assignments, authErr = s.hub.fleet.Authenticate(clientID, token, caps, s)
+		return authErr == nil
 	})
-	if wait != "" {
+	var dup *fleet.DuplicateError
+	switch {
+	case errors.As(authErr, &dup):
+		s.logger().Info("Refused another agent of a connected satellite: agents that share its identity kept replacing each other",
+			"clientId", clientID, "until", dup.Until)
+		s.Close(protocol.CloseDuplicate, "another agent of this satellite holds its session", &protocol.Shutdown{Reason: protocol.ShutdownDuplicate})
+		return false
+	case wait != "":
 		s.Close(closeTryAgainLater, wait+"; try again later", nil)
 		return false
 	}

@@ -71,11 +71,15 @@ const (
 	CloseReplaced    = 4002 // a newer connection of the same satellite took over
 	CloseDeleted     = 4003 // the Satellite was deleted
 	CloseAuthTimeout = 4008 // no authentication within the pre-auth timeout
+	// CloseDuplicate refuses a connection of a satellite whose agents kept replacing each other:
+	// another agent holds its session, for a hold-down. Like 4002, it asks the agent to stop.
+	CloseDuplicate = 4009
 )
 
 // Shutdown reasons the manager sends before closing.
 const (
 	ShutdownReplaced    = "replaced"
+	ShutdownDuplicate   = "duplicate"
 	ShutdownGoingAway   = "going_away"
 	ShutdownDeleted     = "deleted"
 	ShutdownTokenRotate = "token_rotated"
