@@ -24,14 +24,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"k8s.io/client-go/rest"
 )
 
-// PauseAPIServer stops the kube-apiserver process with SIGSTOP, an outage in which its port
-// still accepts connections but nothing answers, as a stalled or partitioned API server looks to
-// its clients; etcd runs on. resume sends SIGCONT. A restart would not do: envtest issues new
-// certificates on every start.
-func (r *Running) PauseAPIServer() (resume func() error, err error) {
-	pid, err := r.apiServerPID()
+// PauseAPIServer stops the kube-apiserver that cfg talks to, a process of this machine, with
+// SIGSTOP: an outage in which its port still accepts connections but nothing answers, as a
+// stalled or partitioned API server looks to its clients; etcd runs on. resume sends SIGCONT. A
+// restart would not do: envtest issues new certificates on every start.
+func PauseAPIServer(cfg *rest.Config) (resume func() error, err error) {
+	pid, err := apiServerPID(cfg.Host)
 	if err != nil {
 		return nil, err
 	}
@@ -41,11 +43,11 @@ func (r *Running) PauseAPIServer() (resume func() error, err error) {
 	return func() error { return syscall.Kill(pid, syscall.SIGCONT) }, nil
 }
 
-// apiServerPID finds this control plane's kube-apiserver by the --secure-port it serves on.
-func (r *Running) apiServerPID() (int, error) {
-	u, err := url.Parse(r.Config.Host)
+// apiServerPID finds the kube-apiserver that serves host by the --secure-port it serves on.
+func apiServerPID(host string) (int, error) {
+	u, err := url.Parse(host)
 	if err != nil || u.Port() == "" {
-		return 0, fmt.Errorf("the control plane's address %q names no port", r.Config.Host)
+		return 0, fmt.Errorf("the control plane's address %q names no port", host)
 	}
 	flag := []byte("--secure-port=" + u.Port())
 	cmdlines, err := filepath.Glob("/proc/[0-9]*/cmdline")

@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/controlplane"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 	"github.com/checkstack/satellite-operator/internal/testutil"
 )
@@ -51,7 +52,7 @@ var _ = Describe("Leadership", func() {
 		before := getLease(ctx)
 
 		By("stopping kube-apiserver for longer than the lease duration")
-		resume, err := running.PauseAPIServer()
+		resume, err := controlplane.PauseAPIServer(running.Config)
 		Expect(err).NotTo(HaveOccurred())
 		resumed := false
 		defer func() {

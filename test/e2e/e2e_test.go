@@ -119,8 +119,10 @@ var _ = Describe("A user", Ordered, func() {
 
 	It("runs the manager as the chart's ServiceAccount, which generates the satellite's token", func() {
 		hubPort, probePort, metricsPort = freePort(), freePort(), freePort()
-		// With the chart's permissions and nothing more, so that every later spec proves them enough.
+		// With the chart's permissions and nothing more, so that every later spec proves them enough,
+		// and electing itself leader as the chart's replicas do.
 		start("manager", []string{"KUBECONFIG=" + serviceAccountKubeconfig(namespace, release)},
+			"--leader-elect", "--leader-election-namespace", namespace,
 			"--satellite-bind-address", addr(hubPort),
 			"--health-probe-bind-address", addr(probePort),
 			"--metrics-bind-address", addr(metricsPort),

@@ -130,12 +130,13 @@ type manager struct {
 	bin, kubeconfig, logPath string
 	hubAddr, metricsAddr     string
 	probeAddr                string
+	leaderElect              bool
 	extra                    []string
 	proc                     *procstat.Child
 }
 
-func newManager(bin, kubeconfig, logPath string, extra []string) (*manager, error) {
-	m := &manager{bin: bin, kubeconfig: kubeconfig, logPath: logPath, extra: extra}
+func newManager(bin, kubeconfig, logPath string, leaderElect bool, extra []string) (*manager, error) {
+	m := &manager{bin: bin, kubeconfig: kubeconfig, logPath: logPath, leaderElect: leaderElect, extra: extra}
 	for _, p := range []*string{&m.hubAddr, &m.metricsAddr, &m.probeAddr} {
 		addr, err := procstat.FreeAddr()
 		if err != nil {
@@ -148,12 +149,15 @@ func newManager(bin, kubeconfig, logPath string, extra []string) (*manager, erro
 
 // args are every flag the manager is started with; the report lists them.
 func (m *manager) args() []string {
-	return append([]string{
-		"--leader-elect=false",
-		"--satellite-bind-address=" + m.hubAddr,
-		"--metrics-bind-address=" + m.metricsAddr,
-		"--health-probe-bind-address=" + m.probeAddr,
-	}, m.extra...)
+	args := []string{fmt.Sprintf("--leader-elect=%t", m.leaderElect)}
+	if m.leaderElect {
+		args = append(args, "--leader-election-namespace=default")
+	}
+	return append(append(args,
+		"--satellite-bind-address="+m.hubAddr,
+		"--metrics-bind-address="+m.metricsAddr,
+		"--health-probe-bind-address="+m.probeAddr,
+	), m.extra...)
 }
 
 // start starts the process; it does not wait for it to serve.

@@ -51,6 +51,8 @@ type options struct {
 	bulk          int
 	offlineSample int
 	observe       time.Duration
+	outage        time.Duration
+	leaderElect   bool
 	sources       int
 	patches       bool
 	workers       int
@@ -101,6 +103,8 @@ func benchMain() int {
 	flag.IntVar(&o.bulk, "bulk", 100, "Assignments created and deleted together in the bulk phase.")
 	flag.IntVar(&o.offlineSample, "offline-sample", 20, "Satellites whose heartbeats stop, to measure offline detection.")
 	flag.DurationVar(&o.observe, "restart-observe", 30*time.Second, "How long to keep counting Offline transitions and Events after the restarted manager has everyone back.")
+	flag.DurationVar(&o.outage, "outage", 45*time.Second, "How long the outage phase stops kube-apiserver (SIGSTOP, etcd runs on); 0 skips the phase.")
+	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Run the manager with --leader-elect, as the chart does. A SIGKILLed leader's Lease then holds the restarted manager back for its lease duration (15 s), so the restart phase's figures are not those of a run without.")
 	flag.BoolVar(&o.patches, "patches", true, "Have the swarm advertise config_patch, as our agent does; false sends every client its whole list on each change, as a Checkstack satellite gets it.")
 	flag.IntVar(&o.sources, "sources", 199, "Loopback source addresses the swarm spreads its clients over (127.0.0.2 and up).")
 	flag.IntVar(&o.workers, "workers", 64, "Concurrent creations of Satellites and assignments.")
@@ -150,6 +154,9 @@ func (o *options) validate() error {
 	}
 	if o.sources < 1 || o.sources > 250 {
 		errs = append(errs, errors.New("-sources must be 1 to 250"))
+	}
+	if o.outage < 0 {
+		errs = append(errs, errors.New("-outage must not be negative"))
 	}
 	if o.bulk < 1 || o.offlineSample < 1 || o.workers < 1 {
 		errs = append(errs, errors.New("-bulk, -offline-sample and -workers must be at least 1"))

@@ -198,6 +198,14 @@ func (r *report) rows() []row {
 	add(row{name: "restart: all re-authenticated (s)", mgr: num(g("restart.auth"), "%.1f")})
 	add(row{name: "restart: all Online in a new session (s)", mgr: num(g("restart.online"), "%.1f")})
 	add(row{name: "restart: SatelliteOffline Events / Offline transitions", mgr: num(g("restart.events"), "%.0f") + " / " + num(g("restart.transitions"), "%.0f")})
+	if !math.IsNaN(g("outage.exited")) {
+		interval := statusReportInterval(r.managerArgs)
+		add(row{name: "API outage: manager exits / sessions ended / Offline+Online Events", mgr: num(g("outage.exited"), "%.0f") + " / " + num(g("outage.closed"), "%.0f") + " / " + num(g("outage.events"), "%.0f"),
+			goal: "0 / 0 / 0", met: met(g("outage.exited") == 0 && g("outage.closed") == 0 && g("outage.events") == 0, g("outage.closed"))})
+		add(row{name: "API outage: Ready again after the API's return (s)", mgr: num(g("outage.ready"), "%.1f")})
+		add(row{name: "API outage: every lastHeartbeatAt fresh after the API's return (s)", mgr: num(g("outage.fresh"), "%.1f"),
+			goal: fmt.Sprintf("≤ %.0f s (2 report intervals)", (2 * interval).Seconds()), met: met(g("outage.fresh") <= (2*interval).Seconds(), g("outage.fresh"))})
+	}
 	add(row{name: fmt.Sprintf("flood: upgrades one address held open at most / refused (of %d dialling)", floodConns),
 		mgr: num(g("flood.open"), "%.0f") + " / " + num(g("flood.refused"), "%.0f")})
 	add(row{name: "flood: a satellite from another address authenticated after (s)", mgr: num(g("flood.probe"), "%.1f"),

@@ -187,7 +187,7 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 	if err != nil {
 		return nil, err
 	}
-	m, err := newManager(env.managerBin, cl.kubeconfig, filepath.Join(dir, "manager.log"), o.managerFlags)
+	m, err := newManager(env.managerBin, cl.kubeconfig, filepath.Join(dir, "manager.log"), o.leaderElect, o.managerFlags)
 	if err != nil {
 		return nil, err
 	}
@@ -345,6 +345,12 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 
 	if err := phase(o, r, "restart", func() error { return restartPhase(ctx, o, r, cl, w, m, sw.ctl, names) }); err != nil {
 		return creds, err
+	}
+
+	if o.outage > 0 {
+		if err := phase(o, r, "API server outage", func() error { return outagePhase(ctx, o, r, cl, w, m, sw.ctl, names) }); err != nil {
+			return creds, err
+		}
 	}
 
 	// Last, as it adds a Satellite that the other phases do not expect.
@@ -741,6 +747,76 @@ func restartPhase(ctx context.Context, o options, r *report, cl *cluster, w *fle
 	r.set("restart.transitions", float64(w.offlineSince(killed)))
 	fmt.Printf("restart: %d SatelliteOffline Events (%d occurrences), %d Online-to-Offline transitions seen, until %s after recovery\n",
 		events, occurrences, w.offlineSince(killed), o.observe)
+	return nil
+}
+
+// outagePhase stops kube-apiserver for -outage with every satellite connected, as the issue's
+// measurement did: the manager must not exit nor close a session, no satellite may go Offline,
+// and every lastHeartbeatAt must be fresh again within two report intervals of the API's return.
+func outagePhase(ctx context.Context, o options, r *report, cl *cluster, w *fleetWatch, m *manager, ctl *controller, names []string) error {
+	// Events are counted by their whole-second creationTimestamp, as in the restart phase.
+	if err := sleep(ctx, time.Until(time.Now().Truncate(time.Second).Add(2*time.Second))); err != nil {
+		return err
+	}
+	before, err := ctl.call(request{Op: opCounters})
+	if err != nil {
+		return err
+	}
+	stopped := time.Now()
+	resume, err := controlplane.PauseAPIServer(cl.cfg)
+	if err != nil {
+		return err
+	}
+	slept := sleep(ctx, o.outage)
+	if err := resume(); err != nil {
+		return fmt.Errorf("resuming kube-apiserver: %w", err)
+	}
+	if slept != nil {
+		return slept
+	}
+	resumed := time.Now()
+	if err := m.proc.Exited(); err != nil {
+		r.set("outage.exited", 1)
+		return fmt.Errorf("the manager exited during the outage: %w (log %s)", err, m.logPath)
+	}
+	r.set("outage.exited", 0)
+	if err := m.waitReady(ctx, 5*time.Minute); err != nil {
+		return err
+	}
+	r.set("outage.ready", time.Since(resumed).Seconds())
+	// lastHeartbeatAt has whole seconds.
+	since := resumed.Truncate(time.Second)
+	fresh, err := w.waitFor(ctx, names, 5*time.Minute, func(s *satRecord) bool { return !s.lastHeartbeat.Before(since) })
+	if err != nil {
+		return err
+	}
+	r.set("outage.fresh", maxTime(fresh).Sub(resumed).Seconds())
+	after, err := ctl.call(request{Op: opCounters})
+	if err != nil {
+		return err
+	}
+	closed := int64(0)
+	for cause, n := range after.Counters.Ends {
+		closed += n - before.Counters.Ends[cause]
+	}
+	r.set("outage.closed", float64(closed))
+	if lost := endsSince(before.Counters, after.Counters); lost != "" {
+		r.notes = append(r.notes, "sessions that ended during the outage phase, by cause: "+lost)
+	}
+	list := &eventsv1.EventList{}
+	if err := cl.client.List(ctx, list, client.InNamespace(o.namespace)); err != nil {
+		return err
+	}
+	events := 0
+	for _, e := range list.Items {
+		if (e.Reason == v1alpha1.EventSatelliteOffline || e.Reason == v1alpha1.EventSatelliteOnline) && !e.CreationTimestamp.Time.Before(stopped.Truncate(time.Second)) {
+			events++
+		}
+	}
+	r.set("outage.events", float64(events))
+	r.set("outage.transitions", float64(w.offlineSince(stopped)))
+	fmt.Printf("outage of %s (leader election %t): manager exited 0 times, Ready %.1fs after the API's return, every lastHeartbeatAt fresh after %.1fs; %d sessions ended, %d SatelliteOffline/Online Events, %d Offline transitions\n",
+		o.outage, o.leaderElect, r.get("outage.ready"), r.get("outage.fresh"), closed, events, w.offlineSince(stopped))
 	return nil
 }
 

@@ -36,6 +36,7 @@ import (
 type satRecord struct {
 	state          v1alpha1.SatelliteState
 	connectedSince time.Time
+	lastHeartbeat  time.Time // status.lastHeartbeatAt
 	// offlineAt lists when the watch saw the Satellite turn Offline from Online.
 	offlineAt []time.Time
 }
@@ -119,6 +120,10 @@ func (w *fleetWatch) satellite(o any) {
 	r.connectedSince = time.Time{}
 	if sat.Status.ConnectedSince != nil {
 		r.connectedSince = sat.Status.ConnectedSince.Time
+	}
+	r.lastHeartbeat = time.Time{}
+	if sat.Status.LastHeartbeatAt != nil {
+		r.lastHeartbeat = sat.Status.LastHeartbeatAt.Time
 	}
 	for wt := range w.waiters {
 		wt.update(sat.Name, r, now)
