@@ -67,12 +67,17 @@ type AssignmentFleet interface {
 	AssignmentEvents() <-chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
 }
 
-// fleetLoadWait is how long after the reconciler's start a new assignment waits for the
-// Satellites it selects to reach the fleet (satellitesPending).
+// fleetLoadWait is how long after the reconciler's start (startedAt) a new assignment waits for
+// the Satellites it selects to reach the fleet (satellitesPending).
 const fleetLoadWait = 30 * time.Second
 
-// startedAt is when the reconciler first reconciled as the leader.
+// startedAt is when the reconciler began to reconcile as the leader: the start of the current
+// term, which may follow Satellites created while another replica led, or else its first
+// reconcile.
 func (r *HealthCheckAssignmentReconciler) startedAt() time.Time {
+	if r.Leader != nil {
+		return r.Leader.TermStart()
+	}
 	r.startOnce.Do(func() { r.started = r.Clock.Now() })
 	return r.started
 }

@@ -16,12 +16,16 @@ limitations under the License.
 
 package controllers
 
+import "time"
+
 // Leadership tells the reconcilers whether this replica leads. The controllers run on every
 // replica, so that losing the Lease ends a term and not the process; a reconcile that does not
 // lead does nothing, and each new term wakes every object (fleet.WakeAll).
 type Leadership interface {
 	// Leading reports whether this replica leads now.
 	Leading() bool
+	// TermStart is when this replica's current or last term began.
+	TermStart() time.Time
 }
 
 // leads reports whether l leads; nil leads always.

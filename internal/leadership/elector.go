@@ -79,6 +79,9 @@ type Elector struct {
 
 	leading atomic.Bool
 
+	// termStart is when the current or last term began, in Unix nanoseconds.
+	termStart atomic.Int64
+
 	// termMu orders the callbacks of a term's start and end.
 	termMu sync.Mutex
 	// lastTransitions is the Lease's leaderTransitions during this process's last term, and
@@ -139,6 +142,14 @@ func (e *Elector) NeedLeaderElection() bool { return false }
 // Leading reports whether a term is running.
 func (e *Elector) Leading() bool { return e.leading.Load() }
 
+// TermStart is when the current or last term began; zero before the first.
+func (e *Elector) TermStart() time.Time {
+	if ns := e.termStart.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
 // Identity is this process's name in the Lease.
 func (e *Elector) Identity() string { return e.lock.Identity() }
 
@@ -180,6 +191,7 @@ func (e *Elector) begin(term context.Context) {
 	transitions, _ := e.lock.transitions()
 	continued := e.hadTerm && transitions == e.lastTransitions
 	e.hadTerm, e.lastTransitions = true, transitions
+	e.termStart.Store(e.lock.clock.Now().UnixNano())
 	e.leading.Store(true)
 	e.log.Info("Started leading", "continued", continued)
 	e.cb.StartedLeading(continued)

@@ -71,6 +71,10 @@ func TestElectorRunsTerms(t *testing.T) {
 	if !e.Leading() || inner.holder() != "me" {
 		t.Fatalf("leading %v, Lease held by %q", e.Leading(), inner.holder())
 	}
+	first := e.TermStart()
+	if first.IsZero() {
+		t.Error("the first term has no start")
+	}
 
 	inner.setDown(true)
 	expect("stopped")
@@ -79,6 +83,9 @@ func TestElectorRunsTerms(t *testing.T) {
 	}
 	inner.setDown(false)
 	expect("started continued=true")
+	if !e.TermStart().After(first) {
+		t.Errorf("the second term started at %v, not after the first (%v)", e.TermStart(), first)
+	}
 	if inner.holder() != "me" {
 		t.Errorf("the Lease is held by %q after the outage, want me", inner.holder())
 	}
