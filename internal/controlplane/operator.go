@@ -33,18 +33,15 @@ import (
 )
 
 // Running is a control plane with the operator's manager running against it, for the suites
-// that test the reconcilers and the hub together.
+// that test the reconcilers and the hub together. Its manager's Operator and HubAddr are the
+// embedded Replica's.
 type Running struct {
-	Env      *envtest.Environment
-	Config   *rest.Config
-	Client   client.Client
-	Operator *operator.Operator
-	// HubAddr is host:port of the satellites' endpoint.
-	HubAddr string
+	Env    *envtest.Environment
+	Config *rest.Config
+	Client client.Client
+	*Replica
 
-	cfg     operator.Config
-	cancel  context.CancelFunc
-	stopped chan error
+	cfg operator.Config
 }
 
 // StartOperator starts a control plane and the manager with cfg. The hub listens on a free
@@ -77,7 +74,7 @@ func (r *Running) start(cfg operator.Config) error {
 	if err != nil {
 		return err
 	}
-	r.Operator, r.HubAddr, r.cancel, r.stopped = m.Operator, m.HubAddr, m.cancel, m.stopped
+	r.Replica = m
 	return nil
 }
 
@@ -102,6 +99,17 @@ func (r *Running) StartReplica(cfg operator.Config) (*Replica, error) {
 func (m *Replica) Stop() error {
 	m.cancel()
 	return <-m.stopped
+}
+
+// ManagerRunning reports whether the manager still runs: a manager whose Start returned has stopped.
+func (m *Replica) ManagerRunning() bool {
+	select {
+	case err := <-m.stopped:
+		m.stopped <- err
+		return false
+	default:
+		return true
+	}
 }
 
 func startManager(restCfg *rest.Config, cfg operator.Config) (*Replica, error) {
@@ -139,8 +147,7 @@ func startManager(restCfg *rest.Config, cfg operator.Config) (*Replica, error) {
 // Restart stops the manager, waits for pause with the control plane up and no manager, and
 // starts a new manager whose hub listens on the same address, as after a crash or an upgrade.
 func (r *Running) Restart(pause time.Duration) error {
-	r.cancel()
-	if err := <-r.stopped; err != nil {
+	if err := r.Replica.Stop(); err != nil {
 		return fmt.Errorf("stopping the manager: %w", err)
 	}
 	time.Sleep(pause)
@@ -149,21 +156,9 @@ func (r *Running) Restart(pause time.Duration) error {
 	return r.start(cfg)
 }
 
-// ManagerRunning reports whether the manager still runs: a manager whose Start returned has stopped.
-func (r *Running) ManagerRunning() bool {
-	select {
-	case err := <-r.stopped:
-		r.stopped <- err
-		return false
-	default:
-		return true
-	}
-}
-
 // Stop stops the manager and the control plane.
 func (r *Running) Stop() error {
-	r.cancel()
-	mgrErr := <-r.stopped
+	mgrErr := r.Replica.Stop()
 	if err := r.Env.Stop(); err != nil {
 		return err
 	}
