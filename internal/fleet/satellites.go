@@ -67,8 +67,9 @@ type satellite struct {
 	// row, so that a poison message (a session closed, reconnected and closed again) is
 	// reported instead of repeating unseen.
 	closes closeStreak
-	// duplicates damps agents that share the satellite's identity and replace each other.
-	duplicates duplicates
+	// duplicates damps agents that share the satellite's identity and replace each other; nil
+	// until a session of the satellite is first replaced.
+	duplicates *duplicates
 }
 
 // AgentInfo is what a satellite's agent advertised: its dialect and capabilities.
@@ -326,7 +327,7 @@ func (f *Fleet) TakeDuplicate(uid types.UID) (Duplicate, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	sat, ok := f.satellites[uid]
-	if !ok || sat.duplicates.due == nil {
+	if !ok || sat.duplicates == nil || sat.duplicates.due == nil {
 		return Duplicate{}, false
 	}
 	d := *sat.duplicates.due

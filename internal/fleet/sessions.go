@@ -97,6 +97,9 @@ func (f *Fleet) Authenticate(clientID, token string, caps []string, conn Conn) (
 	}
 	now := f.clock.Now()
 	if sat.conn != nil {
+		if sat.duplicates == nil {
+			sat.duplicates = &duplicates{}
+		}
 		if dup, began := sat.duplicates.admit(now, sat.conn.RemoteAddr(), conn.RemoteAddr()); dup != nil {
 			if began {
 				key := sat.key
