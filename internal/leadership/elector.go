@@ -188,7 +188,7 @@ func (e *Elector) begin(term context.Context) {
 	if term.Err() != nil {
 		return
 	}
-	transitions, _ := e.lock.transitions()
+	transitions := e.lock.transitions()
 	continued := e.hadTerm && transitions == e.lastTransitions
 	e.hadTerm, e.lastTransitions = true, transitions
 	e.termStart.Store(e.lock.clock.Now().UnixNano())

@@ -123,12 +123,13 @@ func (l *lock) wrote(rec rl.LeaderElectionRecord) {
 	l.seen = &rec
 }
 
-// transitions returns the Lease's leaderTransitions as this process last read or wrote it.
-func (l *lock) transitions() (int, bool) {
+// transitions returns the Lease's leaderTransitions as this process last read or wrote it, 0
+// before it did.
+func (l *lock) transitions() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.seen == nil {
-		return 0, false
+		return 0
 	}
-	return l.seen.LeaderTransitions, true
+	return l.seen.LeaderTransitions
 }

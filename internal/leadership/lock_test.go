@@ -178,8 +178,8 @@ func TestLockLeavesTheLeaseToItsHolderAfterAnOutage(t *testing.T) {
 	if err := l.Update(ctx, take); err != nil {
 		t.Errorf("renewing the Lease failed: %v", err)
 	}
-	if n, ok := l.transitions(); !ok || n != 4 {
-		t.Errorf("transitions = %d, %v; want 4", n, ok)
+	if n := l.transitions(); n != 4 {
+		t.Errorf("transitions = %d; want 4", n)
 	}
 }
 
