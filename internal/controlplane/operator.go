@@ -95,10 +95,12 @@ func (r *Running) StartReplica(cfg operator.Config) (*Replica, error) {
 	return startManager(r.Config, cfg)
 }
 
-// Stop stops the replica's manager.
+// Stop stops the replica's manager; stopping it again returns the same result.
 func (m *Replica) Stop() error {
 	m.cancel()
-	return <-m.stopped
+	err := <-m.stopped
+	m.stopped <- err
+	return err
 }
 
 // ManagerRunning reports whether the manager still runs: a manager whose Start returned has stopped.
