@@ -24,8 +24,10 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -51,6 +53,7 @@ import (
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/liveness"
+	"github.com/checkstack/satellite-operator/internal/presence"
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
@@ -71,25 +74,19 @@ type SatelliteFleet interface {
 	UpsertSatellite(fleet.SatelliteInfo) []types.NamespacedName
 	// RemoveSatellite forgets a deleted Satellite and closes its session.
 	RemoveSatellite(types.NamespacedName)
-	// Facts returns what is known of the satellite with this UID, and whether anything is.
-	Facts(uid types.UID) (liveness.Facts, bool)
 	// Relayed returns how many assignments are relayed to the satellite with this UID.
 	Relayed(types.UID) (int, bool)
-	// Agent returns what the satellite's agent advertised, and whether it has connected.
-	Agent(uid types.UID) (fleet.AgentInfo, bool)
 	// TakeRepeatedClose returns, once, a run of the same close of the satellite's sessions.
 	TakeRepeatedClose(uid types.UID) (fleet.RepeatedClose, bool)
 	// TakeDuplicate returns, once, a hold-down of agents that share the satellite's identity.
 	TakeDuplicate(uid types.UID) (fleet.Duplicate, bool)
-	// Since returns when this manager started to receive heartbeats.
-	Since() time.Time
 	// SatelliteEvents wakes the reconciler when a satellite connects, disconnects or changes
 	// version.
 	SatelliteEvents() <-chan event.TypedGenericEvent[*v1alpha1.Satellite]
 }
 
 // SatelliteReconciler keeps a Satellite's token Secret, its registration with the fleet and its
-// Online state.
+// Online state, which it judges from the satellite's presence Lease.
 type SatelliteReconciler struct {
 	client.Client
 	// APIReader reads Secrets named by spec.tokenSecretRef, which the label-selected cache
@@ -98,12 +95,19 @@ type SatelliteReconciler struct {
 	Recorder  events.EventRecorder
 	Clock     clock.PassiveClock
 	Fleet     SatelliteFleet
+	// Presence turns the satellites' presence Leases, read from the cache, into liveness facts.
+	Presence *presence.Observer
 	// Leader says whether this replica leads; nil means it always does.
 	Leader Leadership
 	// DisconnectGrace is how long a cleanly disconnected satellite stays Online.
 	DisconnectGrace time.Duration
-	// ReportInterval is the least time between two writes of status.lastHeartbeatAt.
-	ReportInterval time.Duration
+	// RefreshInterval is the least time between two writes of status.lastHeartbeatAt while
+	// Online: the presence Lease carries the heartbeats, so this is coarse.
+	RefreshInterval time.Duration
+
+	// started is when the reconciler first ran, the start of its only term without an election.
+	started sync.Once
+	since   time.Time
 }
 
 // +kubebuilder:rbac:groups=satellite.checkstack.io,resources=satellites,verbs=get;list;watch
@@ -113,6 +117,10 @@ type SatelliteReconciler struct {
 // label; create and update write generated tokens and label provided ones. No patch, no delete:
 // generated Secrets go with their Satellite through the owner reference. docs/security.md says more.
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update
+// Presence Leases: read from the cache by the leader, written by the replica that holds each
+// session (package presence). No delete: a Lease goes with its Satellite through the owner
+// reference.
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
@@ -125,14 +133,12 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	sat := &v1alpha1.Satellite{}
 	if err := r.Get(ctx, req.NamespacedName, sat); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.Fleet.RemoveSatellite(req.NamespacedName)
-			controllerMetrics().forgetSatellite(req.NamespacedName)
+			r.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !sat.DeletionTimestamp.IsZero() {
-		r.Fleet.RemoveSatellite(req.NamespacedName)
-		controllerMetrics().forgetSatellite(req.NamespacedName)
+		r.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	// controller-runtime's logger already names the object.
@@ -145,19 +151,23 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	// Liveness is judged before the fleet is told of the Satellite, so that the fleet learns its
 	// state with the grace liveness gives (a clean disconnect, a new manager): assignments count
 	// an Offline satellite as not reporting, and must not flap with a rolling restart.
+	lease, err := r.presenceLease(ctx, req.NamespacedName)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	now := r.Clock.Now()
+	threshold := time.Duration(sat.OfflineThreshold()) * time.Second
+	since := r.trackingSince()
 	in := liveness.Input{
 		Status:          sat.Status,
 		Generation:      sat.Generation,
+		Facts:           r.Presence.Facts(sat.UID, lease, since),
 		Now:             now,
-		TrackingSince:   r.Fleet.Since(),
-		Threshold:       time.Duration(sat.OfflineThreshold()) * time.Second,
+		TrackingSince:   since,
+		Threshold:       threshold,
 		DisconnectGrace: r.DisconnectGrace,
-		ReportInterval:  r.ReportInterval,
+		RefreshInterval: r.RefreshInterval,
 		RefreshPhase:    r.refreshPhase(sat.UID),
-	}
-	if facts, ok := r.Fleet.Facts(sat.UID); ok {
-		in.Facts = &facts
 	}
 	out := liveness.Evaluate(in)
 	if out.RefreshDeferred {
@@ -171,6 +181,8 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		TokenHash: fleet.HashToken(token),
 		HasToken:  len(token) > 0,
 		Offline:   out.Status.State != v1alpha1.SatelliteOnline,
+
+		OfflineThreshold: threshold,
 	})
 	if len(shared) > 0 {
 		// Two Secrets with the same token: the fleet refuses it for all of its holders.
@@ -185,8 +197,10 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		announceToken = false
 	}
 	meta.SetStatusCondition(&out.Status.Conditions, tokenReady)
-	if agent, ok := r.Fleet.Agent(sat.UID); ok {
-		out.Status.Agent = &v1alpha1.AgentStatus{Kind: v1alpha1.AgentKind(agent.Dialect), Capabilities: agent.Capabilities}
+	if in.Facts != nil {
+		if agent := presence.Agent(lease); agent != nil {
+			out.Status.Agent = agent
+		}
 	}
 
 	// The number of relayed assignments rides along with a write that is due anyway (at most
@@ -230,13 +244,42 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
-// refreshPhase places the satellite's lastSeenAt refreshes within the report interval, stably
-// by UID. A fleet that connected at once (after a restart) otherwise refreshes in one burst
-// every interval, and a burst of thousands of writes delays the transitions queued behind it.
+// refreshPhase places the satellite's lastHeartbeatAt refreshes within the refresh interval,
+// stably by UID. A fleet that connected at once (after a restart) otherwise refreshes in one
+// burst every interval, and a burst of thousands of writes delays the transitions queued behind it.
 func (r *SatelliteReconciler) refreshPhase(uid types.UID) time.Duration {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(uid))
-	return time.Duration(h.Sum32()%4096) * r.ReportInterval / 4096
+	return time.Duration(h.Sum32()%4096) * r.RefreshInterval / 4096
+}
+
+// trackingSince is when this replica began to judge the satellites: its term's start, or its
+// first reconcile without an election.
+func (r *SatelliteReconciler) trackingSince() time.Time {
+	if r.Leader != nil {
+		return r.Leader.TermStart()
+	}
+	r.started.Do(func() { r.since = r.Clock.Now() })
+	return r.since
+}
+
+// presenceLease returns the satellite's presence Lease from the cache, or nil while it has none.
+func (r *SatelliteReconciler) presenceLease(ctx context.Context, satellite types.NamespacedName) (*coordinationv1.Lease, error) {
+	lease := &coordinationv1.Lease{}
+	if err := r.Get(ctx, presence.LeaseKey(satellite), lease); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading the presence Lease: %w", err)
+	}
+	return lease, nil
+}
+
+// forget drops everything held of a deleted Satellite.
+func (r *SatelliteReconciler) forget(key types.NamespacedName) {
+	r.Fleet.RemoveSatellite(key)
+	r.Presence.Forget(key)
+	controllerMetrics().forgetSatellite(key)
 }
 
 // reconcileToken makes sure the satellite has a token and returns its TokenReady condition and
@@ -466,6 +509,9 @@ func (r *SatelliteReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Man
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Satellite{}).
 		Owns(&corev1.Secret{}).
+		// The presence Lease carries the satellite's liveness, written by the replica that holds
+		// its session.
+		Owns(&coordinationv1.Lease{}).
 		// A provided token Secret is labelled (so cached) on the first reconcile; its changes,
 		// such as a rotation by its owner, then reach the fleet through here.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.satellitesUsingSecret)).

@@ -81,8 +81,34 @@ const (
 	AnnotationRotatedFor = "satellite.checkstack.io/rotated-for"
 	// LabelTokenSecret marks the Secrets that hold satellite tokens; the manager caches only these.
 	LabelTokenSecret = "satellite.checkstack.io/token"
+	// LabelPresenceSatellite names the Satellite whose presence a Lease carries: the replica that
+	// holds the satellite's session renews it, and the manager caches only Leases with this label.
+	LabelPresenceSatellite = "satellite.checkstack.io/satellite"
+	// AnnotationPresence on a presence Lease says what its holder last saw of the session: one of
+	// the Presence* values.
+	AnnotationPresence = "satellite.checkstack.io/presence"
+	// AnnotationAgentVersion on a presence Lease is the agent version the satellite reported.
+	AnnotationAgentVersion = "satellite.checkstack.io/agent-version"
+	// AnnotationAgentKind on a presence Lease is the agent's kind, as in status.agent.kind.
+	AnnotationAgentKind = "satellite.checkstack.io/agent-kind"
+	// AnnotationAgentCapabilities on a presence Lease are the agent's capabilities, comma-separated.
+	AnnotationAgentCapabilities = "satellite.checkstack.io/agent-capabilities"
 	// SecretKeyToken is the key of a token Secret that holds the token.
 	SecretKeyToken = "token"
 	// SecretKeyClientID is the key of a token Secret that holds the satellite's client ID (its UID).
 	SecretKeyClientID = "clientId"
+)
+
+// Values of a presence Lease's AnnotationPresence.
+const (
+	// PresenceConnected: the holder has the satellite's session and hears its heartbeats; it
+	// writes again within the Lease's duration, or it is gone.
+	PresenceConnected = "Connected"
+	// PresenceSilent: the holder still has the session, but no heartbeat came for the offline
+	// threshold.
+	PresenceSilent = "Silent"
+	// PresenceDisconnected: the session was closed cleanly, by either side.
+	PresenceDisconnected = "Disconnected"
+	// PresenceLost: the session ended without a close (the network or the peer went away).
+	PresenceLost = "Lost"
 )

@@ -39,6 +39,11 @@ type Options struct {
 	// StatusRefresh is the least time between two wake-ups of an assignment's reconciler caused
 	// by results that change no satellite's view. Default 60 s.
 	StatusRefresh time.Duration
+	// Presence takes what the fleet publishes of its sessions; nil publishes nothing.
+	Presence PresenceSink
+	// RenewInterval is the least time between two publications of a session's presence that
+	// only its heartbeats changed. Default 60 s.
+	RenewInterval time.Duration
 }
 
 // Conn is the fleet's handle on a satellite's live session. ConfigChanged and Close return at
@@ -67,12 +72,13 @@ type Fleet struct {
 	assignmentEvents chan event.TypedGenericEvent[*v1alpha1.HealthCheckAssignment]
 
 	mu          sync.Mutex
-	since       time.Time // when this manager started to receive heartbeats: see BeginTerm
 	lastSession uint64
-	satellites  map[types.UID]*satellite
-	tokens      tokenIndex
-	namespaces  map[string]*namespace
-	assignments map[types.UID]*assignment
+	// lastPresence numbers the publications of presence.
+	lastPresence uint64
+	satellites   map[types.UID]*satellite
+	tokens       tokenIndex
+	namespaces   map[string]*namespace
+	assignments  map[types.UID]*assignment
 	// lastRevision numbers the assignments' encoded forms; frames shares the frames built of them.
 	lastRevision uint64
 	frames       frameCache
@@ -82,6 +88,9 @@ type Fleet struct {
 func New(opts Options, clk clock.PassiveClock) *Fleet {
 	if opts.StatusRefresh <= 0 {
 		opts.StatusRefresh = 60 * time.Second
+	}
+	if opts.RenewInterval <= 0 {
+		opts.RenewInterval = 60 * time.Second
 	}
 	return &Fleet{
 		clock:            clk,

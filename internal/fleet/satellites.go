@@ -21,6 +21,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 
@@ -51,6 +52,12 @@ type satellite struct {
 	// satellite first authenticates with this manager.
 	facts    liveness.Facts
 	hasFacts bool
+	// threshold is the satellite's offline threshold; renewedAt is the heartbeat its presence was
+	// last published connected with, and silent is true from a published silence to the next
+	// heartbeat.
+	threshold time.Duration
+	renewedAt time.Time
+	silent    bool
 
 	// relayed are the assignments relayed to the satellite, sorted by configId: what it was (or
 	// will be, on connect) sent, less those its agent's dialect cannot carry.
@@ -123,6 +130,8 @@ type SatelliteInfo struct {
 	// Offline is true while the Satellite's state is Offline (a new Satellite is Offline until
 	// it connects).
 	Offline bool
+	// OfflineThreshold is how long the satellite may stay silent before it is Offline.
+	OfflineThreshold time.Duration
 }
 
 // UpsertSatellite records a Satellite's credentials and selection facts, and returns the other
@@ -153,6 +162,7 @@ func (f *Fleet) UpsertSatellite(info SatelliteInfo) []types.NamespacedName {
 			f.detachLocked(sat, true, &fx)
 		}
 	}
+	sat.threshold = info.OfflineThreshold
 	newToken := info.HasToken && (!sat.hasToken || sat.hash != info.TokenHash)
 	sat.hash, sat.hasToken = info.TokenHash, info.HasToken
 	var others []types.NamespacedName
@@ -281,6 +291,9 @@ func (f *Fleet) removeLocked(sat *satellite, fx *effects) {
 		}
 	}
 	key := sat.key
+	if f.opts.Presence != nil {
+		f.opts.Presence.Forget(key)
+	}
 	fx.metrics = append(fx.metrics, func() { f.metrics.forgetSatellite(key) })
 }
 

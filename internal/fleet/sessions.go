@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 
@@ -113,8 +112,9 @@ func (f *Fleet) Authenticate(clientID, token string, caps []string, conn Conn) (
 	f.lastSession++
 	sat.conn, sat.session = conn, f.lastSession
 	sat.facts = liveness.Facts{Connected: true, ConnectedSince: now, LastHeartbeat: now}
-	sat.hasFacts = true
+	sat.hasFacts, sat.silent = true, false
 	f.setAgentLocked(sat, caps, &fx)
+	f.publishLocked(sat, v1alpha1.PresenceConnected)
 	if sat.agent.takesPatches() {
 		// The list in authenticated is what the first patch starts from.
 		sat.sent = f.frames.lookupLocked(sat).sentLocked(sat)
@@ -140,21 +140,24 @@ func (f *Fleet) Heartbeat(h Handle, version string, caps []string) {
 	if !f.currentLocked(h) {
 		return // a replaced session's late frame
 	}
-	h.sat.facts.LastHeartbeat = f.clock.Now()
-	switch {
-	case version != "" && version != h.sat.facts.Version:
-		h.sat.facts.Version = version
-		fx.wakeSat = append(fx.wakeSat, h.sat.key)
-	case h.sat.offline:
-		// Judged Offline for missed heartbeats while the session stayed open: nothing else
-		// would wake the reconciler to see it Online again.
-		fx.wakeSat = append(fx.wakeSat, h.sat.key)
+	sat := h.sat
+	sat.facts.LastHeartbeat = f.clock.Now()
+	// A new version, new capabilities and the end of a silence are published at once; the
+	// heartbeat alone at most once per renew interval.
+	publish := sat.silent || f.renewDueLocked(sat)
+	sat.silent = false
+	if version != "" && version != sat.facts.Version {
+		sat.facts.Version = version
+		publish = true
 	}
-	if caps != nil && !slices.Equal(caps, h.sat.agent.Capabilities) {
-		if f.setAgentLocked(h.sat, caps, &fx) && h.sat.conn != nil {
-			fx.pushes = append(fx.pushes, h.sat.conn)
+	if caps != nil && !slices.Equal(caps, sat.agent.Capabilities) {
+		if f.setAgentLocked(sat, caps, &fx) && sat.conn != nil {
+			fx.pushes = append(fx.pushes, sat.conn)
 		}
-		fx.wakeSat = append(fx.wakeSat, h.sat.key)
+		publish = true
+	}
+	if publish {
+		f.publishLocked(sat, v1alpha1.PresenceConnected)
 	}
 }
 
@@ -215,10 +218,13 @@ func (f *Fleet) Disconnected(h Handle, clean bool, code int, reason string) {
 func (f *Fleet) detachLocked(sat *satellite, clean bool, fx *effects) {
 	sat.conn, sat.sent = nil, nil
 	sat.facts.Connected = false
+	state := v1alpha1.PresenceLost
 	if clean {
 		sat.facts.DisconnectedAt = f.clock.Now()
+		state = v1alpha1.PresenceDisconnected
 	}
 	f.metrics.setConnected(sat, false)
+	f.publishLocked(sat, state)
 	fx.wakeSat = append(fx.wakeSat, sat.key)
 }
 
@@ -258,17 +264,6 @@ func (f *Fleet) Facts(uid types.UID) (liveness.Facts, bool) {
 		return liveness.Facts{}, false
 	}
 	return sat.facts, true
-}
-
-// Since returns when this manager started to receive heartbeats: the first call's time, or
-// the start of the last term that followed another leader's (BeginTerm).
-func (f *Fleet) Since() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.since.IsZero() {
-		f.since = f.clock.Now()
-	}
-	return f.since
 }
 
 // Ingest folds a result of the session's satellite into its view of the assignment, and

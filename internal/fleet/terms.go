@@ -18,29 +18,7 @@ package fleet
 
 import (
 	"k8s.io/apimachinery/pkg/types"
-
-	"github.com/checkstack/satellite-operator/internal/liveness"
 )
-
-// BeginTerm starts a term of leadership. When another replica led since this one's last term
-// (continued false), what this replica saw of a satellite it holds no session of is out of
-// date: the satellite may have been connected to the other leader all along. Those facts are
-// dropped, and the term counts as the moment this manager started to receive heartbeats, so
-// that liveness gives such satellites the grace of a new manager instead of judging them by a
-// disconnect that another leader's term has long superseded. Sessions open now keep their facts.
-func (f *Fleet) BeginTerm(continued bool) {
-	if continued {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.since = f.clock.Now()
-	for _, sat := range f.satellites {
-		if sat.conn == nil {
-			sat.facts, sat.hasFacts = liveness.Facts{}, false
-		}
-	}
-}
 
 // WakeAll wakes the reconcilers for the Satellites and assignments given, which are what the
 // cache holds, and for every one the fleet holds: a new term's reconcilers start from

@@ -19,52 +19,11 @@ package fleet
 import (
 	"slices"
 	"testing"
-	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 )
-
-// TestBeginTerm checks what a term after another leader's keeps: the facts of open sessions,
-// not those of satellites this replica holds no session of; and that a continued term, with
-// nobody else leading in between, keeps everything.
-func TestBeginTerm(t *testing.T) {
-	f, clk := newTestFleet()
-	t0 := f.Since()
-	f.UpsertSatellite(satInfo("monitoring", "connected", "uid-1", "csat_a"))
-	f.UpsertSatellite(satInfo("monitoring", "left", "uid-2", "csat_b"))
-	if _, _, err := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{}); err != nil {
-		t.Fatal("uid-1 does not authenticate")
-	}
-	h, _, err := f.Authenticate("uid-2", "csat_b", oursCaps, &recordingConn{})
-	if err != nil {
-		t.Fatal("uid-2 does not authenticate")
-	}
-	clk.Step(time.Second)
-	f.Disconnected(h, true, 0, "")
-
-	clk.Step(time.Minute)
-	f.BeginTerm(true)
-	if got := f.Since(); !got.Equal(t0) {
-		t.Errorf("a continued term moved Since to %v, want %v", got, t0)
-	}
-	if _, ok := f.Facts("uid-2"); !ok {
-		t.Error("a continued term dropped the facts of a satellite that disconnected")
-	}
-
-	clk.Step(time.Minute)
-	f.BeginTerm(false)
-	if got := f.Since(); !got.Equal(clk.Now()) {
-		t.Errorf("a term after another leader's has Since %v, want its start %v", got, clk.Now())
-	}
-	if facts, ok := f.Facts("uid-1"); !ok || !facts.Connected {
-		t.Errorf("the open session's facts are %+v, %v; want them kept, connected", facts, ok)
-	}
-	if facts, ok := f.Facts("uid-2"); ok {
-		t.Errorf("the facts of a satellite without a session survived another leader's term: %+v", facts)
-	}
-}
 
 // TestWakeAll checks that a new term wakes what the cache holds and what the fleet holds, so
 // that an object deleted while this replica did not lead is reconciled too.

@@ -49,24 +49,9 @@ var _ = Describe("Hub", func() {
 	})
 
 	eventCount := func(obj client.Object, reason string) func() int {
-		return func() int {
-			list := &eventsv1.EventList{}
-			Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
-			n := 0
-			for _, e := range list.Items {
-				if e.Regarding.UID == obj.GetUID() && e.Reason == reason {
-					n++
-					if e.Series != nil {
-						n++
-					}
-				}
-			}
-			return n
-		}
+		return func() int { return countEvents(ctx, obj, reason) }
 	}
-	state := func(s *satellite) func() v1alpha1.SatelliteState {
-		return func() v1alpha1.SatelliteState { return getSatellite(ctx, s).Status.State }
-	}
+	state := func(s *satellite) func() v1alpha1.SatelliteState { return satelliteState(ctx, s) }
 
 	It("marks an authenticated satellite Online, and Offline when its heartbeats stop", func() {
 		sat := createSatellite(ctx, ns, "eu-west", "eu-west-1", nil)

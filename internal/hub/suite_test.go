@@ -31,6 +31,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -102,6 +103,28 @@ func createSatellite(ctx context.Context, ns, name, region string, labels map[st
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
 		Spec:       v1alpha1.SatelliteSpec{Region: region, OfflineThresholdSeconds: ptr.To[int32](5)},
 	})
+}
+
+// countEvents counts the Events of reason about obj, a series as two or more.
+func countEvents(ctx context.Context, obj client.Object, reason string) int {
+	GinkgoHelper()
+	list := &eventsv1.EventList{}
+	Expect(k8sClient.List(ctx, list, client.InNamespace(obj.GetNamespace()))).To(Succeed())
+	n := 0
+	for _, e := range list.Items {
+		if e.Regarding.UID == obj.GetUID() && e.Reason == reason {
+			n++
+			if e.Series != nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// satelliteState polls the Satellite's state.
+func satelliteState(ctx context.Context, s *satellite) func() v1alpha1.SatelliteState {
+	return func() v1alpha1.SatelliteState { return getSatellite(ctx, s).Status.State }
 }
 
 func getSatellite(ctx context.Context, s *satellite) *v1alpha1.Satellite {

@@ -100,7 +100,7 @@ func New(cfg *rest.Config, opts Options, cb Callbacks, log logr.Logger) (*Electo
 		return nil, fmt.Errorf("leader election needs retry period (%s) < renew deadline (%s) < lease duration (%s)",
 			opts.RetryPeriod, opts.RenewDeadline, opts.LeaseDuration)
 	}
-	identity, err := identity()
+	identity, err := NewIdentity()
 	if err != nil {
 		return nil, err
 	}
@@ -126,9 +126,10 @@ func newElector(inner rl.Interface, clk clock.PassiveClock, opts Options, cb Cal
 	return e
 }
 
-// identity names this process in the Lease: the host (the pod's name in a cluster) and a UUID,
-// so that a restarted pod of the same name is a new holder, as controller-runtime does.
-func identity() (string, error) {
+// NewIdentity names this process in the Leases it holds: the host (the pod's name in a
+// cluster) and a UUID, so that a restarted pod of the same name is a new holder, as
+// controller-runtime does.
+func NewIdentity() (string, error) {
 	host, err := os.Hostname()
 	if err != nil {
 		return "", fmt.Errorf("naming the leader election's identity: %w", err)

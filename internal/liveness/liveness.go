@@ -40,6 +40,10 @@ type Facts struct {
 	DisconnectedAt time.Time
 	// Version is the agent version the satellite last reported.
 	Version string
+	// Until is, while Connected, when these facts stop proving the satellite alive, by the
+	// manager's clock: a presence Lease proves it for its duration from when the manager saw it
+	// renewed. Zero means LastHeartbeat plus the offline threshold.
+	Until time.Time
 }
 
 // Input is everything the liveness decision depends on.
@@ -52,17 +56,17 @@ type Input struct {
 	Facts *Facts
 	// Now is the current time of the injected clock.
 	Now time.Time
-	// TrackingSince is when this manager started to receive heartbeats (became leader).
+	// TrackingSince is when this manager started to judge the satellites (its term began).
 	TrackingSince time.Time
 	// Threshold is the satellite's offline threshold.
 	Threshold time.Duration
 	// DisconnectGrace is how long a cleanly disconnected satellite stays Online.
 	DisconnectGrace time.Duration
-	// ReportInterval is the least time between two refreshes of lastHeartbeatAt.
-	ReportInterval time.Duration
-	// RefreshPhase places the satellite's refreshes within the report interval: they fall due
+	// RefreshInterval is the least time between two refreshes of lastHeartbeatAt while Online.
+	RefreshInterval time.Duration
+	// RefreshPhase places the satellite's refreshes within the refresh interval: they fall due
 	// at RefreshPhase past every multiple of the interval since the Unix epoch, so that a fleet
-	// that connected at once does not refresh in one burst. It is less than ReportInterval.
+	// that connected at once does not refresh in one burst. It is less than RefreshInterval.
 	RefreshPhase time.Duration
 }
 
@@ -82,8 +86,8 @@ type Output struct {
 	// RequeueAfter is when the decision may change without new facts; zero means only new
 	// facts can change it.
 	RequeueAfter time.Duration
-	// RefreshDeferred says that a refresh of lastSeenAt fell due but its window closed before
-	// this reconcile came: it waits for the next interval, and nothing is written for it now.
+	// RefreshDeferred says that a refresh of lastHeartbeatAt fell due but its window closed
+	// before this reconcile came: it waits for the next interval, and nothing is written for it.
 	RefreshDeferred bool
 }
 
@@ -101,6 +105,9 @@ func Evaluate(in Input) Output {
 
 	if f != nil && f.Connected {
 		expiry := f.LastHeartbeat.Add(in.Threshold)
+		if !f.Until.IsZero() {
+			expiry = f.Until
+		}
 		if in.Now.Before(expiry) {
 			out.RefreshDeferred = setOnline(&out.Status, in, f)
 			// The next decision: the expiry, or the next refresh slot if it comes first.
@@ -144,8 +151,10 @@ func Evaluate(in Input) Output {
 	return withEvent(out, in.Status.State)
 }
 
-// setOnline marks s Online and refreshes lastSeenAt while its window is open; it reports
-// whether a refresh fell due but its window had closed.
+// setOnline marks s Online and refreshes lastHeartbeatAt while its window is open; it reports
+// whether a refresh fell due but its window had closed. lastSeenAt is cleared: an Online
+// satellite is being seen, and a refreshed lastSeenAt would show the age of the last status
+// write, not of the last sight.
 func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) (deferred bool) {
 	changed := s.State != v1alpha1.SatelliteOnline
 	s.State = v1alpha1.SatelliteOnline
@@ -154,28 +163,25 @@ func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) (deferred bool) 
 	if f.Version != "" {
 		s.Version = f.Version
 	}
-	// lastHeartbeatAt rides along with every refresh of lastSeenAt, which costs the write anyway,
-	// and with no other: a refresh of its own, on a heartbeat between two of lastSeenAt, would
-	// make two writes per report interval.
-	seenDue := changed || s.LastSeenAt == nil
-	if !seenDue {
-		// Due when not written since the current slot began, compared in the whole seconds the
-		// API stores. A slot that begins less than half an interval after the last write (the
-		// transition to Online, say) is left out: a fleet that connected at once would
-		// otherwise write twice in its first interval, while the API server is busiest.
+	s.LastSeenAt = nil
+	due := changed || s.LastHeartbeatAt == nil
+	if !due {
+		// Due when not refreshed since the current slot began, compared in the whole seconds
+		// the API stores. The heartbeat written last is at most a presence renewal older than
+		// its write, which is far less than half an interval: a slot that begins less than half
+		// an interval after it (the transition to Online, say) is left out, so that a fleet that
+		// connected at once does not write twice in its first interval, while the API server is
+		// busiest.
 		slot, _ := refreshSlots(in)
-		if s.LastSeenAt.Before(ptr.To(seconds(slot))) && slot.Sub(s.LastSeenAt.Time) >= in.ReportInterval/2 {
-			seenDue = in.Now.Sub(slot) <= refreshWindow(in.ReportInterval)
-			deferred = !seenDue
+		if s.LastHeartbeatAt.Before(ptr.To(seconds(slot))) && slot.Sub(s.LastHeartbeatAt.Time) >= in.RefreshInterval/2 {
+			due = in.Now.Sub(slot) <= refreshWindow(in.RefreshInterval)
+			deferred = !due
 		}
 	}
-	if seenDue || s.LastHeartbeatAt == nil {
-		last := seconds(f.LastHeartbeat)
+	// Never backwards: a presence seen anew (a new term, a Lease created again) may carry an
+	// older heartbeat than the one written.
+	if last := seconds(f.LastHeartbeat); due && (s.LastHeartbeatAt == nil || s.LastHeartbeatAt.Before(&last)) {
 		s.LastHeartbeatAt = &last
-	}
-	if seenDue {
-		seen := seconds(in.Now)
-		s.LastSeenAt = &seen
 	}
 	setCondition(s, in, metav1.ConditionTrue, v1alpha1.ReasonConnected,
 		fmt.Sprintf("Session authenticated at %s", since.UTC().Format(time.RFC3339)))
@@ -183,10 +189,14 @@ func setOnline(s *v1alpha1.SatelliteStatus, in Input, f *Facts) (deferred bool) 
 }
 
 func setOffline(s *v1alpha1.SatelliteStatus, in Input, reason, message string) {
-	if s.State == v1alpha1.SatelliteOnline && in.Facts != nil && !in.Facts.LastHeartbeat.IsZero() {
-		last := seconds(in.Facts.LastHeartbeat)
-		s.LastHeartbeatAt = &last
-		s.LastSeenAt = &last
+	if s.State == v1alpha1.SatelliteOnline {
+		if in.Facts != nil && !in.Facts.LastHeartbeat.IsZero() {
+			last := seconds(in.Facts.LastHeartbeat)
+			s.LastHeartbeatAt = &last
+		}
+		// Last seen at the last heartbeat known: of the facts, or, for a new leader that has
+		// none, the one written last.
+		s.LastSeenAt = s.LastHeartbeatAt.DeepCopy()
 	}
 	s.State = v1alpha1.SatelliteOffline
 	s.ConnectedSince = nil
@@ -219,31 +229,28 @@ func withEvent(out Output, before v1alpha1.SatelliteState) Output {
 }
 
 // refreshSlots returns the start of the satellite's refresh slot that holds now, and of the
-// next one. An Online satellite's lastSeenAt is refreshed once per slot, whether or not a
-// heartbeat came since, so that the LAST SEEN column never shows an age much above the report
-// interval. That keeps the write budget of one status write per satellite per report interval;
-// an age below the offline threshold as well needs a report interval of at most three quarters
-// of the threshold.
+// next one. An Online satellite's lastHeartbeatAt is refreshed once per slot: the presence
+// Lease carries its liveness, so the status is written for transitions and, coarsely, for this.
 func refreshSlots(in Input) (slot, next time.Time) {
-	interval := in.ReportInterval.Nanoseconds()
+	interval := in.RefreshInterval.Nanoseconds()
 	offset := (in.Now.UnixNano() - in.RefreshPhase.Nanoseconds()) % interval
 	if offset < 0 {
 		offset += interval
 	}
 	slot = in.Now.Add(-time.Duration(offset))
-	return slot, slot.Add(in.ReportInterval)
+	return slot, slot.Add(in.RefreshInterval)
 }
 
 // refreshWindow is how late in its slot a refresh may still be written: a twelfth of the
-// report interval (5 s at the default 60 s), and at least a second. Reconciles come late when
+// refresh interval, and at least a second. Reconciles come late when
 // the manager is behind on its writes, because the API server takes them more slowly than the
 // refreshes fall due. The reconcilers' queue is first in, first out, so every transition then
 // waits behind a backlog of refreshes: at 10,000 satellites, an API server taking 110 writes a
 // second against 167 due made Offline 41 s late. A refresh that missed its window waits for the
-// next slot, which drains the backlog and costs only a LAST SEEN older by one interval;
+// next slot, which drains the backlog and costs only a lastHeartbeatAt older by one interval;
 // transitions are never left.
-func refreshWindow(reportInterval time.Duration) time.Duration {
-	return max(reportInterval/12, time.Second)
+func refreshWindow(interval time.Duration) time.Duration {
+	return max(interval/12, time.Second)
 }
 
 func timeoutMessage(threshold time.Duration) string {

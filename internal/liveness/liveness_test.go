@@ -32,7 +32,7 @@ import (
 const (
 	threshold = 45 * time.Second
 	grace     = 15 * time.Second
-	report    = 60 * time.Second
+	refresh   = 60 * time.Second
 	// phase puts the refresh slots at half past every minute; t0 is on a minute.
 	phase = 30 * time.Second
 )
@@ -44,13 +44,16 @@ func at(d time.Duration) time.Time { return t0.Add(d) }
 
 func mt(d time.Duration) *metav1.Time { t := metav1.NewTime(at(d)); return &t }
 
-// persisted builds a status as the reconciler would have written it.
+// persisted builds a status as the reconciler would have written it: lastSeenAt is set only
+// while Offline, since an Online satellite is being seen.
 func persisted(state v1alpha1.SatelliteState, reason string, lastHeartbeat time.Duration) v1alpha1.SatelliteStatus {
-	s := v1alpha1.SatelliteStatus{State: state, LastHeartbeatAt: mt(lastHeartbeat), LastSeenAt: mt(lastHeartbeat)}
+	s := v1alpha1.SatelliteStatus{State: state, LastHeartbeatAt: mt(lastHeartbeat)}
 	status := metav1.ConditionFalse
 	if state == v1alpha1.SatelliteOnline {
 		status = metav1.ConditionTrue
 		s.ConnectedSince = mt(-time.Hour)
+	} else {
+		s.LastSeenAt = mt(lastHeartbeat)
 	}
 	message := "No heartbeat for 45s"
 	if state == v1alpha1.SatelliteOnline {
@@ -65,10 +68,20 @@ func connected(lastHeartbeat time.Duration) *Facts {
 	return &Facts{Connected: true, ConnectedSince: at(-time.Hour), LastHeartbeat: at(lastHeartbeat), Version: "0.1.0"}
 }
 
+// leased is connected with the expiry a presence Lease gives: until, not the threshold.
+func leased(lastHeartbeat, until time.Duration) *Facts {
+	f := connected(lastHeartbeat)
+	f.Until = at(until)
+	return f
+}
+
 func TestEvaluate(t *testing.T) {
 	online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, -10*time.Second)
 	online.Version = "0.1.0"
 	offline := persisted(v1alpha1.SatelliteOffline, v1alpha1.ReasonHeartbeatTimeout, -time.Minute)
+	// An Online status written when lastSeenAt was refreshed while Online.
+	onlineSeen := *online.DeepCopy()
+	onlineSeen.LastSeenAt = mt(-10 * time.Second)
 
 	cases := map[string]struct {
 		status    v1alpha1.SatelliteStatus
@@ -76,11 +89,13 @@ func TestEvaluate(t *testing.T) {
 		now       time.Duration // since t0
 		threshold time.Duration // default threshold
 
-		wantState   v1alpha1.SatelliteState
-		wantReason  string // of the Online condition
-		wantEvent   string // event reason, "" for none
-		wantRequeue time.Duration
-		wantNoWrite bool // the status must come back unchanged (but for observedGeneration)
+		wantState     v1alpha1.SatelliteState
+		wantReason    string // of the Online condition
+		wantEvent     string // event reason, "" for none
+		wantRequeue   time.Duration
+		wantNoWrite   bool         // the status must come back unchanged (but for observedGeneration)
+		wantLastSeen  *metav1.Time // lastSeenAt on going Offline; nil for no check
+		wantHeartbeat *metav1.Time // lastHeartbeatAt; nil for no check
 	}{
 		// The seed's heartbeat-monitor.test.ts, case by case.
 		"first observation is silent": {
@@ -91,22 +106,32 @@ func TestEvaluate(t *testing.T) {
 			status: v1alpha1.SatelliteStatus{}, facts: connected(time.Minute - time.Second), now: time.Minute,
 			// The requeue is for the next refresh slot (half past), due before the expiry.
 			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: phase,
+			wantHeartbeat: mt(time.Minute - time.Second),
 		},
 		"online to offline when heartbeats stop": {
 			status: online, facts: connected(0), now: threshold,
 			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantEvent: v1alpha1.EventSatelliteOffline,
+			// Going Offline, the satellite was last seen at its last heartbeat.
+			wantLastSeen: mt(0), wantHeartbeat: mt(0),
 		},
 		"offline to online on connect": {
 			status: offline, facts: connected(time.Minute), now: time.Minute,
 			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantEvent: v1alpha1.EventSatelliteOnline,
-			wantRequeue: phase,
+			wantRequeue: phase, wantHeartbeat: mt(time.Minute),
 		},
 		"unchanged online is silent and writes nothing": {
-			// lastSeenAt (10 s ago) was written in the current slot; the next begins in 30 s,
-			// before the expiry.
+			// lastHeartbeatAt (10 s ago) was refreshed in the current slot; the next begins in
+			// 30 s, before the expiry.
 			status: online, facts: connected(-5 * time.Second), now: 0,
 			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: phase,
 			wantNoWrite: true,
+		},
+		"an online status that still has lastSeenAt loses it": {
+			// Written before lastSeenAt was cleared while Online: one write clears it, and
+			// lastHeartbeatAt, refreshed in the current slot, is left as it is.
+			status: onlineSeen, facts: connected(-5 * time.Second), now: 0,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: phase,
+			wantHeartbeat: mt(-10 * time.Second),
 		},
 		"unchanged offline is silent and writes nothing": {
 			status: offline, now: time.Hour,
@@ -123,12 +148,36 @@ func TestEvaluate(t *testing.T) {
 		"a short threshold expires sooner": {
 			status: online, facts: connected(0), now: 10 * time.Second, threshold: 10 * time.Second,
 			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantEvent: v1alpha1.EventSatelliteOffline,
+			wantLastSeen: mt(0),
 		},
 		"a long threshold holds on": {
 			status: online, facts: connected(0), now: 10*time.Minute + phase, threshold: time.Hour,
-			// lastSeenAt is refreshed in every slot, long before the expiry; the reconcile comes
-			// as a slot begins, and the next is a report interval later.
-			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: report,
+			// lastHeartbeatAt is refreshed in every slot, long before the expiry; the reconcile
+			// comes as a slot begins, and the next is a refresh interval later. What is written
+			// is the heartbeat, ten and a half minutes old, not the time of the write.
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: refresh,
+			wantHeartbeat: mt(0),
+		},
+
+		// A presence Lease: Until replaces the heartbeat plus the threshold as the expiry.
+		"a lease holds a satellite online past its threshold": {
+			// The heartbeat is ten minutes old, but the Lease proves the satellite alive for 20 s
+			// more: it stays Online and is judged again when the Lease runs out, before the next
+			// refresh slot (30 s). The old heartbeat is not written over the newer refresh.
+			status: online, facts: leased(-10*time.Minute, 20*time.Second), now: 0,
+			wantState: v1alpha1.SatelliteOnline, wantReason: v1alpha1.ReasonConnected, wantRequeue: 20 * time.Second,
+			wantNoWrite: true,
+		},
+		"a lease that ran out takes a satellite offline": {
+			status: online, facts: leased(-10*time.Minute, -time.Second), now: 0,
+			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantEvent: v1alpha1.EventSatelliteOffline,
+			wantLastSeen: mt(-10 * time.Minute), wantHeartbeat: mt(-10 * time.Minute),
+		},
+		"a lease that ran out ends a fresh heartbeat's threshold": {
+			// A silent Lease expires now, though the threshold after the heartbeat has 40 s left.
+			status: online, facts: leased(-5*time.Second, 0), now: 0,
+			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonHeartbeatTimeout, wantEvent: v1alpha1.EventSatelliteOffline,
+			wantLastSeen: mt(-5 * time.Second),
 		},
 
 		// The grace after a clean disconnect.
@@ -140,6 +189,7 @@ func TestEvaluate(t *testing.T) {
 		"after the disconnect grace it is offline": {
 			status: online, facts: &Facts{LastHeartbeat: at(0), DisconnectedAt: at(0)}, now: grace,
 			wantState: v1alpha1.SatelliteOffline, wantReason: v1alpha1.ReasonDisconnected, wantEvent: v1alpha1.EventSatelliteOffline,
+			wantLastSeen: mt(0),
 		},
 		"a lost connection waits for the full threshold": {
 			status: online, facts: &Facts{LastHeartbeat: at(0)}, now: grace,
@@ -175,7 +225,7 @@ func TestEvaluate(t *testing.T) {
 			}
 			clk := clocktesting.NewFakeClock(at(tc.now))
 			in := Input{Status: tc.status, Generation: 3, Facts: tc.facts, Now: clk.Now(), TrackingSince: t0,
-				Threshold: th, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase}
+				Threshold: th, DisconnectGrace: grace, RefreshInterval: refresh, RefreshPhase: phase}
 			out := Evaluate(in)
 
 			if out.Status.State != tc.wantState {
@@ -194,6 +244,16 @@ func TestEvaluate(t *testing.T) {
 			}
 			if out.RequeueAfter != tc.wantRequeue {
 				t.Errorf("requeueAfter = %v, want %v", out.RequeueAfter, tc.wantRequeue)
+			}
+			// An Online satellite is being seen: it has no lastSeenAt.
+			if out.Status.State == v1alpha1.SatelliteOnline && out.Status.LastSeenAt != nil {
+				t.Errorf("lastSeenAt = %v while Online, want none", out.Status.LastSeenAt)
+			}
+			if tc.wantLastSeen != nil && !tc.wantLastSeen.Equal(out.Status.LastSeenAt) {
+				t.Errorf("lastSeenAt = %v, want %v", out.Status.LastSeenAt, tc.wantLastSeen)
+			}
+			if tc.wantHeartbeat != nil && !tc.wantHeartbeat.Equal(out.Status.LastHeartbeatAt) {
+				t.Errorf("lastHeartbeatAt = %v, want %v", out.Status.LastHeartbeatAt, tc.wantHeartbeat)
 			}
 			if tc.wantNoWrite {
 				want := *tc.status.DeepCopy()
@@ -217,12 +277,15 @@ func TestEvaluateSequence(t *testing.T) {
 	step := func(d time.Duration) Output {
 		clk.Step(d)
 		out := Evaluate(Input{Status: status, Facts: facts, Now: clk.Now(), TrackingSince: t0,
-			Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
+			Threshold: threshold, DisconnectGrace: grace, RefreshInterval: refresh, RefreshPhase: phase})
 		if !cmp.Equal(status, out.Status) {
 			writes++
 		}
 		if out.Event != nil {
 			events = append(events, out.Event.Reason)
+		}
+		if out.Status.State == v1alpha1.SatelliteOnline && out.Status.LastSeenAt != nil {
+			t.Errorf("at %v: lastSeenAt = %v while Online, want none", clk.Since(t0), out.Status.LastSeenAt)
 		}
 		status = out.Status
 		return out
@@ -254,35 +317,49 @@ func TestEvaluateSequence(t *testing.T) {
 	if status.State != v1alpha1.SatelliteOffline {
 		t.Errorf("final state = %q, want Offline", status.State)
 	}
-	// First Offline, Online, one lastSeenAt refresh per slot while Online (645 s, from 0 to
-	// the expiry, hold 11 slots, at 30 s, 90 s, ... 630 s), and Offline again.
+	// First Offline, Online, one lastHeartbeatAt refresh per slot while Online (645 s, from 0
+	// to the expiry, hold 11 slots, at 30 s, 90 s, ... 630 s), and Offline again.
 	if writes > 14 {
 		t.Errorf("%d status writes, want at most 14", writes)
 	}
 	if status.LastHeartbeatAt == nil || !status.LastHeartbeatAt.Time.Equal(facts.LastHeartbeat) {
 		t.Errorf("lastHeartbeatAt = %v, want the last heartbeat %v", status.LastHeartbeatAt, facts.LastHeartbeat)
 	}
+	if status.LastSeenAt == nil || !status.LastSeenAt.Time.Equal(facts.LastHeartbeat) {
+		t.Errorf("lastSeenAt = %v, want the last heartbeat %v", status.LastSeenAt, facts.LastHeartbeat)
+	}
 }
 
-func TestEvaluateRefreshesLastHeartbeatOncePerReportInterval(t *testing.T) {
+// TestEvaluateRefreshesLastHeartbeatOncePerRefreshInterval: while Online, lastHeartbeatAt is
+// written once per refresh slot, not on every heartbeat, and what it is written with is the
+// heartbeat in the facts, not the time of the write.
+func TestEvaluateRefreshesLastHeartbeatOncePerRefreshInterval(t *testing.T) {
 	for name, tc := range map[string]struct {
-		lastSeen, now time.Duration
-		wantWrite     bool
+		lastHeartbeatAt, heartbeat, now time.Duration
+		want                            time.Duration // lastHeartbeatAt afterwards
 	}{
-		// lastHeartbeatAt (written at 0) is a report interval old, but lastSeenAt is not due:
-		// a refresh of lastHeartbeatAt alone would be a second write in the interval.
-		"a heartbeat alone refreshes nothing": {lastSeen: 30 * time.Second, now: report + time.Second, wantWrite: false},
-		// lastHeartbeatAt rides along with the refresh of lastSeenAt, once per interval.
-		"it rides along with lastSeenAt": {lastSeen: 0, now: report + phase, wantWrite: true},
+		// lastHeartbeatAt was refreshed at 30 s, in the slot that holds now: a newer heartbeat
+		// waits for the next slot, or it would be a second write in the interval.
+		"a heartbeat alone refreshes nothing": {lastHeartbeatAt: phase, heartbeat: refresh, now: refresh + time.Second, want: phase},
+		// The slot at 90 s begins, and lastHeartbeatAt was last refreshed before it.
+		"once per interval, as a slot begins": {lastHeartbeatAt: 0, heartbeat: refresh + phase - time.Second, now: refresh + phase,
+			want: refresh + phase - time.Second},
+		// The heartbeat (a Lease's renew time, say) is older than the write: it is what is
+		// written, so that lastHeartbeatAt never claims a heartbeat that did not happen.
+		"the heartbeat, not the time of the write": {lastHeartbeatAt: 0, heartbeat: refresh + phase - 20*time.Second, now: refresh + phase,
+			want: refresh + phase - 20*time.Second},
 	} {
-		online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
-		online.LastSeenAt = mt(tc.lastSeen)
-		facts := connected(tc.now - time.Second)
-		facts.ConnectedSince = at(-time.Hour)
-		out := Evaluate(Input{Status: online, Facts: facts, Now: at(tc.now), TrackingSince: t0,
-			Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
-		if got := out.Status.LastHeartbeatAt.Time.Equal(at(tc.now - time.Second)); got != tc.wantWrite {
-			t.Errorf("%s: lastHeartbeatAt refreshed = %v, want %v", name, got, tc.wantWrite)
+		online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, tc.lastHeartbeatAt)
+		out := Evaluate(Input{Status: online, Facts: connected(tc.heartbeat), Now: at(tc.now), TrackingSince: t0,
+			Threshold: threshold, DisconnectGrace: grace, RefreshInterval: refresh, RefreshPhase: phase})
+		if out.Status.State != v1alpha1.SatelliteOnline || out.Event != nil {
+			t.Errorf("%s: state %s, event %+v; want Online, no event", name, out.Status.State, out.Event)
+		}
+		if !mt(tc.want).Equal(out.Status.LastHeartbeatAt) {
+			t.Errorf("%s: lastHeartbeatAt = %v, want %v", name, out.Status.LastHeartbeatAt, mt(tc.want))
+		}
+		if out.Status.LastSeenAt != nil {
+			t.Errorf("%s: lastSeenAt = %v while Online, want none", name, out.Status.LastSeenAt)
 		}
 	}
 }
@@ -291,38 +368,46 @@ func TestEvaluateRefreshesLastHeartbeatOncePerReportInterval(t *testing.T) {
 // window closed (the manager is behind on its writes) writes nothing and requeues for the next
 // window, and a transition is written however late it comes.
 func TestEvaluateLeavesALateRefreshForTheNextWindow(t *testing.T) {
-	window := refreshWindow(report) // 5 s
+	window := refreshWindow(refresh) // 5 s
 	for name, tc := range map[string]struct {
-		now          time.Duration // lastSeenAt was written at 0; the slots begin at 30 s, 90 s, ...
+		now          time.Duration // lastHeartbeatAt was refreshed at 0; the slots begin at 30 s, 90 s, ...
 		wantWrite    bool
 		wantDeferred bool
 		wantRequeue  time.Duration
 	}{
 		"not due":                 {now: phase - time.Second, wantRequeue: time.Second},
-		"on time":                 {now: phase, wantWrite: true, wantRequeue: report},
-		"late, within the window": {now: phase + window, wantWrite: true, wantRequeue: report - window},
-		"after the window":        {now: phase + window + time.Second, wantDeferred: true, wantRequeue: report - window - time.Second},
-		"in the next slot's window": {now: phase + report + time.Second, wantWrite: true,
-			wantRequeue: report - time.Second},
-		"after the next slot's window": {now: phase + report + 30*time.Second, wantDeferred: true, wantRequeue: 30 * time.Second},
+		"on time":                 {now: phase, wantWrite: true, wantRequeue: refresh},
+		"late, within the window": {now: phase + window, wantWrite: true, wantRequeue: refresh - window},
+		"after the window":        {now: phase + window + time.Second, wantDeferred: true, wantRequeue: refresh - window - time.Second},
+		"in the next slot's window": {now: phase + refresh + time.Second, wantWrite: true,
+			wantRequeue: refresh - time.Second},
+		"after the next slot's window": {now: phase + refresh + 30*time.Second, wantDeferred: true, wantRequeue: 30 * time.Second},
 	} {
 		online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
 		online.Version = "0.1.0"
 		out := Evaluate(Input{Status: online, Generation: 3, Facts: connected(tc.now - time.Second), Now: at(tc.now), TrackingSince: t0,
-			Threshold: time.Hour, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
+			Threshold: time.Hour, DisconnectGrace: grace, RefreshInterval: refresh, RefreshPhase: phase})
 		wrote := !cmp.Equal(online, out.Status, cmpopts.IgnoreFields(v1alpha1.SatelliteStatus{}, "ObservedGeneration"))
 		if wrote != tc.wantWrite || out.RefreshDeferred != tc.wantDeferred || out.RequeueAfter != tc.wantRequeue {
 			t.Errorf("%s: wrote %v, deferred %v, requeue %v; want %v, %v, %v", name, wrote, out.RefreshDeferred, out.RequeueAfter,
 				tc.wantWrite, tc.wantDeferred, tc.wantRequeue)
 		}
+		// A write is the refresh of lastHeartbeatAt, to the heartbeat in the facts.
+		if tc.wantWrite && !mt(tc.now-time.Second).Equal(out.Status.LastHeartbeatAt) {
+			t.Errorf("%s: lastHeartbeatAt = %v, want %v", name, out.Status.LastHeartbeatAt, mt(tc.now-time.Second))
+		}
 	}
 
-	// Offline is written and announced however late its reconcile comes.
+	// Offline is written and announced however late its reconcile comes, with lastSeenAt at the
+	// last heartbeat, not at the late reconcile.
 	online := persisted(v1alpha1.SatelliteOnline, v1alpha1.ReasonConnected, 0)
 	out := Evaluate(Input{Status: online, Facts: connected(0), Now: at(threshold + 40*time.Second), TrackingSince: t0,
-		Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
+		Threshold: threshold, DisconnectGrace: grace, RefreshInterval: refresh, RefreshPhase: phase})
 	if out.Status.State != v1alpha1.SatelliteOffline || out.Event == nil {
 		t.Errorf("a late expiry gave state %s and event %+v, want Offline with an Event", out.Status.State, out.Event)
+	}
+	if !mt(0).Equal(out.Status.LastSeenAt) {
+		t.Errorf("a late expiry: lastSeenAt = %v, want the last heartbeat %v", out.Status.LastSeenAt, mt(0))
 	}
 }
 
@@ -331,10 +416,14 @@ func TestEvaluateLeavesALateRefreshForTheNextWindow(t *testing.T) {
 func TestNoRefreshSoonAfterAWrite(t *testing.T) {
 	facts := &Facts{Connected: true, ConnectedSince: at(phase - 5*time.Second), LastHeartbeat: at(phase - 5*time.Second)}
 	in := Input{Status: persisted(v1alpha1.SatelliteOffline, v1alpha1.ReasonNeverConnected, -time.Hour), Facts: facts,
-		Now: at(phase - 5*time.Second), TrackingSince: t0, Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase}
+		Now: at(phase - 5*time.Second), TrackingSince: t0, Threshold: threshold, DisconnectGrace: grace, RefreshInterval: refresh, RefreshPhase: phase}
 	out := Evaluate(in)
 	if out.Status.State != v1alpha1.SatelliteOnline || out.RequeueAfter != 5*time.Second {
 		t.Fatalf("connect: state %s, requeue %v; want Online, 5s (the slot)", out.Status.State, out.RequeueAfter)
+	}
+	// The lastSeenAt of the Offline status is cleared by the transition.
+	if out.Status.LastSeenAt != nil {
+		t.Errorf("connect: lastSeenAt = %v, want none while Online", out.Status.LastSeenAt)
 	}
 	in.Status, in.Now = out.Status, at(phase)
 	facts.LastHeartbeat = in.Now
@@ -342,10 +431,10 @@ func TestNoRefreshSoonAfterAWrite(t *testing.T) {
 		t.Errorf("the slot 5 s after the transition: wrote %v, deferred %v, requeue %v; want no write, not deferred, the expiry",
 			!cmp.Equal(next.Status, out.Status), next.RefreshDeferred, next.RequeueAfter)
 	}
-	in.Now = at(phase + report)
+	in.Now = at(phase + refresh)
 	facts.LastHeartbeat = in.Now
-	if next := Evaluate(in); next.Status.LastSeenAt == nil || !next.Status.LastSeenAt.Time.Equal(in.Now) {
-		t.Errorf("the next slot: lastSeenAt %v, want %v", next.Status.LastSeenAt, in.Now)
+	if next := Evaluate(in); next.Status.LastHeartbeatAt == nil || !next.Status.LastHeartbeatAt.Time.Equal(in.Now) || next.Status.LastSeenAt != nil {
+		t.Errorf("the next slot: lastHeartbeatAt %v, lastSeenAt %v; want %v, none", next.Status.LastHeartbeatAt, next.Status.LastSeenAt, in.Now)
 	}
 }
 
@@ -368,7 +457,7 @@ func TestRefreshesKeepUpWithALateQueue(t *testing.T) {
 		for clk.Since(t0) < time.Hour {
 			facts.LastHeartbeat = clk.Now().Add(-time.Second) // heartbeats keep coming
 			out := Evaluate(Input{Status: status, Facts: facts, Now: clk.Now(), TrackingSince: t0,
-				Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
+				Threshold: threshold, DisconnectGrace: grace, RefreshInterval: refresh, RefreshPhase: phase})
 			if !cmp.Equal(status, out.Status) {
 				writes++
 			}
@@ -391,33 +480,45 @@ func TestEvaluateRecordsVersionChange(t *testing.T) {
 	facts := connected(time.Second)
 	facts.Version = "0.2.0"
 	out := Evaluate(Input{Status: online, Facts: facts, Now: at(time.Second), TrackingSince: t0,
-		Threshold: threshold, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
+		Threshold: threshold, DisconnectGrace: grace, RefreshInterval: refresh, RefreshPhase: phase})
 	if out.Status.Version != "0.2.0" || out.Event != nil {
 		t.Errorf("version = %q, event = %+v; want 0.2.0 and no event", out.Status.Version, out.Event)
 	}
 }
 
-// TestLastSeenStaysWithinTheReportInterval follows the requeues of an Online satellite that sends
-// heartbeats every 15 s, and checks the age of lastSeenAt at every moment a reconcile happens and
-// just before it: it never exceeds the report interval.
-func TestLastSeenStaysWithinTheReportInterval(t *testing.T) {
-	for _, th := range []time.Duration{5 * time.Second, threshold, 10 * time.Minute} {
+// TestLastHeartbeatAtStaysWithinTheRefreshInterval follows the requeues of an Online satellite
+// whose heartbeats are a fixed age old when a reconcile reads them (a Lease's renew time is read
+// some time after the renewal), and checks the age of lastHeartbeatAt at every moment a
+// reconcile happens and just before it: it never exceeds the refresh interval plus that age.
+// lastSeenAt stays empty throughout.
+func TestLastHeartbeatAtStaysWithinTheRefreshInterval(t *testing.T) {
+	for _, tc := range []struct{ threshold, age time.Duration }{
+		{5 * time.Second, time.Second},
+		{threshold, time.Second},
+		{10 * time.Minute, time.Second},
+		{threshold, 20 * time.Second},
+		{10 * time.Minute, 20 * time.Second},
+	} {
 		clk := clocktesting.NewFakeClock(t0)
 		facts := &Facts{Connected: true, ConnectedSince: t0, LastHeartbeat: t0}
 		var status v1alpha1.SatelliteStatus
 		for range 100 {
 			out := Evaluate(Input{Status: status, Facts: facts, Now: clk.Now(), TrackingSince: t0,
-				Threshold: th, DisconnectGrace: grace, ReportInterval: report, RefreshPhase: phase})
+				Threshold: tc.threshold, DisconnectGrace: grace, RefreshInterval: refresh, RefreshPhase: phase})
 			status = out.Status
 			if status.State != v1alpha1.SatelliteOnline || out.RequeueAfter <= 0 {
-				t.Fatalf("threshold %v: state %s, requeue %v", th, status.State, out.RequeueAfter)
+				t.Fatalf("threshold %v, age %v: state %s, requeue %v", tc.threshold, tc.age, status.State, out.RequeueAfter)
+			}
+			if status.LastSeenAt != nil {
+				t.Fatalf("threshold %v, age %v: lastSeenAt = %v while Online, want none", tc.threshold, tc.age, status.LastSeenAt)
 			}
 			// The next reconcile runs at the requeue; the age just before it is the largest.
 			clk.Step(out.RequeueAfter)
-			facts.LastHeartbeat = clk.Now().Add(-time.Second)
-			// One second more: lastSeenAt is truncated to what the API stores.
-			if age := clk.Since(status.LastSeenAt.Time); age > report+time.Second {
-				t.Fatalf("threshold %v: lastSeenAt is %v old while Online, above the report interval %v", th, age, report)
+			facts.LastHeartbeat = clk.Now().Add(-tc.age)
+			// One second more: lastHeartbeatAt is truncated to what the API stores.
+			if age := clk.Since(status.LastHeartbeatAt.Time); age > refresh+tc.age+time.Second {
+				t.Fatalf("threshold %v, age %v: lastHeartbeatAt is %v old while Online, above the refresh interval %v plus the age",
+					tc.threshold, tc.age, age, refresh)
 			}
 		}
 	}

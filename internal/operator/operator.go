@@ -26,8 +26,10 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -39,6 +41,7 @@ import (
 	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/hub"
 	"github.com/checkstack/satellite-operator/internal/leadership"
+	"github.com/checkstack/satellite-operator/internal/presence"
 )
 
 // Config is the operator's settings.
@@ -48,7 +51,8 @@ type Config struct {
 	// DisconnectGrace is how long a cleanly disconnected satellite stays Online; 0 means one
 	// heartbeat interval.
 	DisconnectGrace time.Duration
-	// StatusReportInterval is the least time between two writes of a Satellite's lastHeartbeatAt.
+	// StatusReportInterval is the least time between two renewals of a satellite's presence
+	// Lease; status.lastHeartbeatAt is refreshed every StatusRefreshIntervals of them.
 	StatusReportInterval time.Duration
 	// MaxConcurrentReconciles is how many Satellites, and how many assignments, are reconciled
 	// at once; 0 means 32. A reconcile waits mostly on its status write, and 10,000 Satellites
@@ -72,11 +76,13 @@ type Operator struct {
 	Fleet *fleet.Fleet
 	// Elector runs the terms of leadership; nil without Config.LeaderElection.
 	Elector *leadership.Elector
+	// Identity names this replica in the Leases it holds.
+	Identity string
 }
 
-// CacheOptions limits the manager's cache of Secrets to the token Secrets, the only ones the
-// operator reads through it, instead of every Secret of the cluster, and every cached kind to
-// namespaces when any are given. The Secrets that checks may use have a cache of their own (Setup):
+// CacheOptions limits the manager's cache of Secrets to the token Secrets and of Leases to the
+// presence Leases, the only ones the operator reads through it, instead of every one of the
+// cluster, and every cached kind to namespaces when any are given. The Secrets that checks may use have a cache of their own (Setup):
 // one informer takes one label selector, and a selector cannot say "this label or that one".
 func CacheOptions(namespaces []string) cache.Options {
 	return cache.Options{
@@ -85,10 +91,20 @@ func CacheOptions(namespaces []string) cache.Options {
 		// Satellites and their Secrets that is megabytes.
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelTokenSecret: "true"})},
+			&corev1.Secret{}:        {Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelTokenSecret: "true"})},
+			&coordinationv1.Lease{}: {Label: presenceLeases},
 		},
 	}
 }
+
+// presenceLeases selects the Leases that carry satellites' presence.
+var presenceLeases = func() labels.Selector {
+	req, err := labels.NewRequirement(v1alpha1.LabelPresenceSatellite, selection.Exists, nil)
+	if err != nil {
+		panic(err) // a constant key
+	}
+	return labels.NewSelector().Add(*req)
+}()
 
 // checkSecretsCacheOptions select the Secrets whose owners consent to checks using them.
 func checkSecretsCacheOptions(mgr ctrl.Manager, namespaces []string) cache.Options {
@@ -141,21 +157,43 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 		return nil, fmt.Errorf("indexing Satellites by UID: %w", err)
 	}
 
-	f := fleet.New(fleet.Options{StatusRefresh: cfg.StatusReportInterval}, clk)
-	h := hub.New(cfg.Hub, f, clk, ctrl.Log.WithName("hub"))
-	if err := mgr.Add(h); err != nil {
-		return nil, fmt.Errorf("adding the hub: %w", err)
-	}
-	op := &Operator{Hub: h, Fleet: f}
+	op := &Operator{}
 	// leader stays a nil interface without an election: the reconcilers then always lead.
 	var leader controllers.Leadership
+	identity := ""
 	if cfg.LeaderElection != nil {
 		elector, err := newElector(ctx, mgr, *cfg.LeaderElection, op)
 		if err != nil {
 			return nil, err
 		}
-		op.Elector, leader = elector, elector
+		op.Elector, leader, identity = elector, elector, elector.Identity()
+	} else {
+		id, err := leadership.NewIdentity()
+		if err != nil {
+			return nil, err
+		}
+		identity = id
 	}
+	op.Identity = identity
+	writer := presence.NewWriter(mgr.GetClient(), presence.WriterOptions{
+		Identity: identity, ReportInterval: cfg.StatusReportInterval,
+	}, ctrl.Log.WithName("presence"))
+	if err := mgr.Add(writer); err != nil {
+		return nil, fmt.Errorf("adding the presence writer: %w", err)
+	}
+	f := fleet.New(fleet.Options{StatusRefresh: cfg.StatusReportInterval, Presence: writer, RenewInterval: cfg.StatusReportInterval}, clk)
+	op.Fleet = f
+	if err := presence.Watch(ctx, mgr.GetCache(), identity, f); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(silenceSweep{fleet: f, clock: clk}); err != nil {
+		return nil, fmt.Errorf("adding the sweep of silent sessions: %w", err)
+	}
+	h := hub.New(cfg.Hub, f, clk, ctrl.Log.WithName("hub"))
+	if err := mgr.Add(h); err != nil {
+		return nil, fmt.Errorf("adding the hub: %w", err)
+	}
+	op.Hub = h
 	checkSecrets, err := cache.New(mgr.GetConfig(), checkSecretsCacheOptions(mgr, cfg.Namespaces))
 	if err != nil {
 		return nil, fmt.Errorf("creating the cache of check Secrets: %w", err)
@@ -171,9 +209,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 		Recorder:        recorder,
 		Clock:           clk,
 		Fleet:           f,
+		Presence:        presence.NewObserver(clk),
 		Leader:          leader,
 		DisconnectGrace: cfg.DisconnectGrace,
-		ReportInterval:  cfg.StatusReportInterval,
+		RefreshInterval: StatusRefreshIntervals * cfg.StatusReportInterval,
 	}).SetupWithManager(ctx, mgr, cfg.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("setting up the Satellite controller: %w", err)
 	}
@@ -209,8 +248,7 @@ func (op *Operator) readyCheck(r *http.Request) error {
 func newElector(ctx context.Context, mgr ctrl.Manager, opts leadership.Options, op *Operator) (*leadership.Elector, error) {
 	log := ctrl.Log.WithName("leader-election")
 	elector, err := leadership.New(mgr.GetConfig(), opts, leadership.Callbacks{
-		StartedLeading: func(continued bool) {
-			op.Fleet.BeginTerm(continued)
+		StartedLeading: func(bool) {
 			op.Hub.Lead()
 			go wakeAll(ctx, mgr.GetCache(), op.Fleet, log)
 		},
@@ -248,3 +286,29 @@ func wakeAll(ctx context.Context, c client.Reader, f *fleet.Fleet, log logr.Logg
 	}
 	f.WakeAll(satKeys, hcaKeys)
 }
+
+// StatusRefreshIntervals is how many presence renewals pass between two refreshes of an Online
+// satellite's status.lastHeartbeatAt: the Lease carries the heartbeats, and the status is
+// written for transitions and, this coarsely, to show that the manager still watches.
+const StatusRefreshIntervals = 10
+
+// silenceSweep publishes, about once a second, the sessions whose satellites stopped sending
+// heartbeats, on every replica: each replica is the one that sees its own sessions' silence.
+type silenceSweep struct {
+	fleet *fleet.Fleet
+	clock clock.Clock
+}
+
+func (s silenceSweep) Start(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.clock.After(time.Second):
+			s.fleet.SweepSilent()
+		}
+	}
+}
+
+// NeedLeaderElection is false: every replica sweeps its own sessions.
+func (silenceSweep) NeedLeaderElection() bool { return false }

@@ -23,6 +23,16 @@ rules:
   - create
   - patch
 - apiGroups:
+  - coordination.k8s.io
+  resources:
+  - leases
+  verbs:
+  - create
+  - get
+  - list
+  - update
+  - watch
+- apiGroups:
   - satellite.checkstack.io
   resources:
   - healthcheckassignments

@@ -1,0 +1,131 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package fleet
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// Presence is what this replica publishes of a satellite whose session it holds, or held last:
+// the leader judges the satellite's liveness from it (package presence writes it into the
+// satellite's Lease). It changes on connect, clean disconnect, loss and silence at once, and
+// with heartbeats at most once per renew interval.
+type Presence struct {
+	Key types.NamespacedName
+	UID types.UID
+	// Seq orders the publications of this fleet: a sink keeps the latest of each satellite,
+	// whatever order concurrent callers hand them over in.
+	Seq uint64
+	// State is one of v1alpha1.PresenceConnected, PresenceSilent, PresenceDisconnected and
+	// PresenceLost.
+	State string
+	// Since is when the session authenticated.
+	Since time.Time
+	// LastHeartbeat is when this replica last heard from the satellite; after a clean
+	// disconnect, when the session closed.
+	LastHeartbeat time.Time
+	// Threshold is the satellite's offline threshold: how long it may stay silent.
+	Threshold time.Duration
+	Agent     AgentInfo
+	Version   string
+}
+
+// PresenceSink takes the fleet's publications. It is called under the fleet's lock, so it must
+// return at once and must not call the fleet.
+type PresenceSink interface {
+	Publish(Presence)
+	// Forget drops what the sink holds of a deleted Satellite.
+	Forget(types.NamespacedName)
+}
+
+// publishLocked hands the satellite's presence in state to the sink.
+func (f *Fleet) publishLocked(sat *satellite, state string) {
+	if f.opts.Presence == nil {
+		return
+	}
+	f.lastPresence++
+	at := sat.facts.LastHeartbeat
+	if state == v1alpha1.PresenceDisconnected {
+		at = sat.facts.DisconnectedAt
+	}
+	if state == v1alpha1.PresenceConnected {
+		sat.renewedAt = sat.facts.LastHeartbeat
+	}
+	f.opts.Presence.Publish(Presence{
+		Key:           sat.key,
+		UID:           sat.uid,
+		Seq:           f.lastPresence,
+		State:         state,
+		Since:         sat.facts.ConnectedSince,
+		LastHeartbeat: at,
+		Threshold:     sat.threshold,
+		Agent:         AgentInfo{Dialect: sat.agent.dialect(), Capabilities: sat.agent.Capabilities},
+		Version:       sat.facts.Version,
+	})
+}
+
+// renewDueLocked reports whether a heartbeat of the satellite's session is to renew its
+// presence: the first heartbeat at least a renew interval after the last renewal does.
+func (f *Fleet) renewDueLocked(sat *satellite) bool {
+	return sat.facts.LastHeartbeat.Sub(sat.renewedAt) >= f.opts.RenewInterval
+}
+
+// SweepSilent publishes, once, the silence of every session whose satellite sent no heartbeat
+// for its offline threshold: the session stays open, but the leader is to judge the satellite
+// Offline at once rather than when the presence's duration runs out. The next heartbeat
+// publishes it connected again. It is meant to be called about once a second.
+func (f *Fleet) SweepSilent() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.clock.Now()
+	for _, sat := range f.satellites {
+		if sat.conn != nil && !sat.silent && sat.threshold > 0 && now.Sub(sat.facts.LastHeartbeat) >= sat.threshold {
+			sat.silent = true
+			f.publishLocked(sat, v1alpha1.PresenceSilent)
+		}
+	}
+}
+
+// Displaced tells the fleet that the presence of the satellite with this UID is held by another
+// replica, for a session that authenticated at since. A session of its own that is older ends
+// with 4000 replaced, because the satellite dialled again and reached the other replica; one
+// that is newer publishes itself again, to take the presence back.
+func (f *Fleet) Displaced(uid types.UID, holder string, since time.Time) {
+	var fx effects
+	defer f.run(&fx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sat := f.satellites[uid]
+	if sat == nil || sat.conn == nil {
+		return
+	}
+	if sat.facts.ConnectedSince.After(since) {
+		f.publishLocked(sat, v1alpha1.PresenceConnected)
+		return
+	}
+	fx.close(sat.conn, protocol.CloseReplaced, "replaced by a session on replica "+holder, &protocol.Shutdown{Reason: protocol.ShutdownReplaced})
+	// The presence is the other replica's now: this one's end of the session is not published.
+	sat.conn, sat.sent = nil, nil
+	sat.facts.Connected = false
+	f.metrics.setConnected(sat, false)
+	fx.wakeSat = append(fx.wakeSat, sat.key)
+}

@@ -1,0 +1,153 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package fleet
+
+import (
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+)
+
+// recordingSink keeps every publication, in order.
+type recordingSink struct{ got []Presence }
+
+func (s *recordingSink) Publish(p Presence)         { s.got = append(s.got, p) }
+func (s *recordingSink) Forget(types.NamespacedName) {}
+
+// take returns the states published since the last call.
+func (s *recordingSink) take() []string {
+	var states []string
+	for _, p := range s.got {
+		states = append(states, p.State)
+	}
+	s.got = nil
+	return states
+}
+
+func newPresenceFleet() (*Fleet, *clocktesting.FakeClock, *recordingSink) {
+	clk := clocktesting.NewFakeClock(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
+	sink := &recordingSink{}
+	f := New(Options{StatusRefresh: time.Minute, RenewInterval: time.Minute, Presence: sink}, clk)
+	info := satInfo("monitoring", "eu-west", "uid-1", "csat_a")
+	info.OfflineThreshold = 45 * time.Second
+	f.UpsertSatellite(info)
+	return f, clk, sink
+}
+
+// TestPresenceIsPublishedOnEveryChangeAndRenewedOncePerInterval checks what the leader learns
+// of a session, and that heartbeats alone cost at most one publication per renew interval.
+func TestPresenceIsPublishedOnEveryChangeAndRenewedOncePerInterval(t *testing.T) {
+	f, clk, sink := newPresenceFleet()
+	t0 := clk.Now()
+	h, _, err := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.take(); len(got) != 1 || got[0] != v1alpha1.PresenceConnected {
+		t.Fatalf("connect published %v, want one Connected", got)
+	}
+
+	// Fifteen-second heartbeats for three minutes: a renewal at each minute, none between.
+	renewals := 0
+	for range 12 {
+		clk.Step(15 * time.Second)
+		f.Heartbeat(h, "", nil)
+		renewals += len(sink.take())
+	}
+	if renewals != 3 {
+		t.Errorf("%d renewals in 3 minutes of heartbeats, want 3", renewals)
+	}
+
+	f.Heartbeat(h, "0.2.0", nil)
+	if got := sink.got; len(got) != 1 || got[0].Version != "0.2.0" || !got[0].Since.Equal(t0) {
+		t.Errorf("a new version published %+v, want it at once with the session's start", got)
+	}
+	sink.take()
+
+	// Silent for the threshold: published once, however often the sweep runs.
+	clk.Step(44 * time.Second)
+	f.SweepSilent()
+	clk.Step(time.Second)
+	f.SweepSilent()
+	f.SweepSilent()
+	if got := sink.take(); len(got) != 1 || got[0] != v1alpha1.PresenceSilent {
+		t.Errorf("silence published %v, want one Silent", got)
+	}
+	clk.Step(time.Second)
+	f.Heartbeat(h, "", nil)
+	if got := sink.take(); len(got) != 1 || got[0] != v1alpha1.PresenceConnected {
+		t.Errorf("the heartbeat after a silence published %v, want one Connected", got)
+	}
+
+	clk.Step(time.Second)
+	f.Disconnected(h, true, 0, "")
+	last := sink.got[len(sink.got)-1]
+	if got := sink.take(); len(got) != 1 || got[0] != v1alpha1.PresenceDisconnected {
+		t.Errorf("a clean close published %v, want one Disconnected", got)
+	}
+	if !last.LastHeartbeat.Equal(clk.Now()) {
+		t.Errorf("a clean close is published at %v, want the close's time %v", last.LastHeartbeat, clk.Now())
+	}
+
+	h, _, _ = f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
+	sink.take()
+	f.Disconnected(h, false, 0, "")
+	if got := sink.take(); len(got) != 1 || got[0] != v1alpha1.PresenceLost {
+		t.Errorf("a session lost without a close published %v, want one Lost", got)
+	}
+	for i := 1; i < len(sink.got); i++ {
+		if sink.got[i].Seq <= sink.got[i-1].Seq {
+			t.Errorf("publication %d is not numbered after the one before it", i)
+		}
+	}
+}
+
+// TestDisplacedClosesTheOlderSession checks the fence across replicas: an older session here
+// ends with 4000 when another replica holds the presence for a newer one, and a newer one here
+// takes the presence back.
+func TestDisplacedClosesTheOlderSession(t *testing.T) {
+	f, clk, sink := newPresenceFleet()
+	conn := &recordingConn{}
+	h, _, _ := f.Authenticate("uid-1", "csat_a", oursCaps, conn)
+	sink.take()
+
+	f.Displaced("uid-1", "replica-b", clk.Now().Add(-time.Second))
+	if conn.closed != 0 {
+		t.Fatalf("a newer session here was closed with %d for an older one elsewhere", conn.closed)
+	}
+	if got := sink.take(); len(got) != 1 || got[0] != v1alpha1.PresenceConnected {
+		t.Errorf("a newer session here published %v, want Connected to take the presence back", got)
+	}
+
+	clk.Step(time.Second)
+	f.Displaced("uid-1", "replica-b", clk.Now())
+	if conn.closed != protocol.CloseReplaced {
+		t.Errorf("an older session here was closed with %d, want %d", conn.closed, protocol.CloseReplaced)
+	}
+	f.Disconnected(h, true, protocol.CloseReplaced, "replaced")
+	if got := sink.take(); len(got) != 0 {
+		t.Errorf("the displaced session's end published %v: the presence is the other replica's", got)
+	}
+	if facts, _ := f.Facts("uid-1"); facts.Connected {
+		t.Error("the displaced satellite counts as connected here")
+	}
+}

@@ -1,0 +1,108 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package presence
+
+import (
+	"strings"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/fleet"
+)
+
+// leaseNamePrefix keeps presence Leases apart from the other Leases of a namespace; a
+// Satellite's name is at most 63 characters, so the Lease's fits.
+const leaseNamePrefix = "satellite-"
+
+// LeaseKey names the presence Lease of a Satellite.
+func LeaseKey(satellite types.NamespacedName) types.NamespacedName {
+	return types.NamespacedName{Namespace: satellite.Namespace, Name: leaseNamePrefix + satellite.Name}
+}
+
+// holder returns the replica that holds the Lease, or "" once its session ended.
+func holder(lease *coordinationv1.Lease) string {
+	return ptr.Deref(lease.Spec.HolderIdentity, "")
+}
+
+// fill makes lease carry p as held (or, once the session ended, last held) by identity, with
+// the duration the holder promises to write again within.
+func fill(lease *coordinationv1.Lease, p fleet.Presence, identity string, reportInterval time.Duration) {
+	key := LeaseKey(p.Key)
+	lease.Namespace, lease.Name = key.Namespace, key.Name
+	if lease.Labels == nil {
+		lease.Labels = map[string]string{}
+	}
+	lease.Labels[v1alpha1.LabelPresenceSatellite] = p.Key.Name
+	// Without blockOwnerDeletion: a Satellite's foreground deletion need not wait for its Lease,
+	// and setting it would need update on satellites/finalizers where owner references'
+	// permissions are enforced.
+	lease.OwnerReferences = []metav1.OwnerReference{{
+		APIVersion: v1alpha1.GroupVersion.String(),
+		Kind:       "Satellite",
+		Name:       p.Key.Name,
+		UID:        p.UID,
+		Controller: ptr.To(true),
+	}}
+	if lease.Annotations == nil {
+		lease.Annotations = map[string]string{}
+	}
+	lease.Annotations[v1alpha1.AnnotationPresence] = p.State
+	lease.Annotations[v1alpha1.AnnotationAgentKind] = string(p.Agent.Dialect)
+	lease.Annotations[v1alpha1.AnnotationAgentCapabilities] = strings.Join(p.Agent.Capabilities, ",")
+	if p.Version != "" {
+		lease.Annotations[v1alpha1.AnnotationAgentVersion] = p.Version
+	}
+
+	before := holder(lease)
+	held := p.State == v1alpha1.PresenceConnected || p.State == v1alpha1.PresenceSilent
+	if held {
+		if before != "" && before != identity {
+			lease.Spec.LeaseTransitions = ptr.To(ptr.Deref(lease.Spec.LeaseTransitions, 0) + 1)
+		}
+		lease.Spec.HolderIdentity = ptr.To(identity)
+	} else {
+		lease.Spec.HolderIdentity = nil
+	}
+	lease.Spec.LeaseDurationSeconds = ptr.To(int32((p.Threshold + reportInterval + time.Second - 1) / time.Second))
+	lease.Spec.AcquireTime = ptr.To(metav1.NewMicroTime(p.Since))
+	lease.Spec.RenewTime = ptr.To(metav1.NewMicroTime(p.LastHeartbeat))
+}
+
+// newerElsewhere reports whether the Lease is held by another replica for a session that
+// authenticated after since: that session supersedes this replica's.
+func newerElsewhere(lease *coordinationv1.Lease, identity string, since time.Time) bool {
+	h := holder(lease)
+	if h == "" || h == identity || lease.Spec.AcquireTime == nil {
+		return false
+	}
+	return lease.Spec.AcquireTime.Time.After(since.Truncate(time.Microsecond))
+}
+
+// ownerUID returns the UID of the Satellite that owns the Lease, or "".
+func ownerUID(lease *coordinationv1.Lease) types.UID {
+	for _, o := range lease.OwnerReferences {
+		if o.Kind == "Satellite" && strings.HasPrefix(o.APIVersion, v1alpha1.GroupVersion.Group+"/") {
+			return o.UID
+		}
+	}
+	return ""
+}

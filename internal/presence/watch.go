@@ -1,0 +1,63 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package presence
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+)
+
+// Displacer is the fleet's side of the fence: it closes a session of its own that another
+// replica's newer session of the same satellite supersedes.
+type Displacer interface {
+	Displaced(uid types.UID, holder string, since time.Time)
+}
+
+// Watch hands every presence Lease that another replica holds to d, from the cache's informer,
+// so that a replica closes its session of a satellite as soon as it sees the Lease taken for
+// a newer session elsewhere. It runs on every replica, leading or not.
+func Watch(ctx context.Context, c cache.Cache, identity string, d Displacer) error {
+	informer, err := c.GetInformer(ctx, &coordinationv1.Lease{})
+	if err != nil {
+		return fmt.Errorf("getting the informer of presence Leases: %w", err)
+	}
+	handle := func(obj any) {
+		lease, ok := obj.(*coordinationv1.Lease)
+		if !ok || lease.Labels[v1alpha1.LabelPresenceSatellite] == "" || lease.Spec.AcquireTime == nil {
+			return
+		}
+		if h := holder(lease); h != "" && h != identity {
+			d.Displaced(ownerUID(lease), h, lease.Spec.AcquireTime.Time)
+		}
+	}
+	_, err = informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { handle(obj) },
+		UpdateFunc: func(_, obj any) { handle(obj) },
+	})
+	if err != nil {
+		return fmt.Errorf("watching presence Leases: %w", err)
+	}
+	return nil
+}
