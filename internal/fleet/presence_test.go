@@ -30,7 +30,7 @@ import (
 // recordingSink keeps every publication, in order.
 type recordingSink struct{ got []Presence }
 
-func (s *recordingSink) Publish(p Presence)         { s.got = append(s.got, p) }
+func (s *recordingSink) Publish(p Presence)          { s.got = append(s.got, p) }
 func (s *recordingSink) Forget(types.NamespacedName) {}
 
 // take returns the states published since the last call.
