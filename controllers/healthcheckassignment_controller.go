@@ -112,11 +112,9 @@ type HealthCheckAssignmentReconciler struct {
 // +kubebuilder:rbac:groups=satellite.checkstack.io,resources=healthcheckassignments,verbs=get;list;watch
 // +kubebuilder:rbac:groups=satellite.checkstack.io,resources=healthcheckassignments/status,verbs=get;update;patch
 
-// Reconcile relays the assignment, then writes its status when it changed.
+// Reconcile relays the assignment, then writes its status when it changed. A replica that does
+// not lead relays it too, to the satellites it serves, and writes nothing.
 func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	if !leads(r.Leader) {
-		return ctrl.Result{}, nil
-	}
 	hca := &v1alpha1.HealthCheckAssignment{}
 	if err := r.Get(ctx, req.NamespacedName, hca); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -136,7 +134,7 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	status := hca.Status.DeepCopy()
 	status.ObservedGeneration = hca.Generation
 	ready, err := r.relay(ctx, hca)
-	if err != nil {
+	if err != nil || !leads(r.Leader) {
 		return ctrl.Result{}, err
 	}
 	// Relayed already, so that results the satellites resend are taken; judged only once the

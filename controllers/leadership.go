@@ -19,8 +19,9 @@ package controllers
 import "time"
 
 // Leadership tells the reconcilers whether this replica leads. The controllers run on every
-// replica, so that losing the Lease ends a term and not the process; a reconcile that does not
-// lead does nothing, and each new term wakes every object (fleet.WakeAll).
+// replica, so that losing the Lease ends a term and not the process, and so that every replica's
+// fleet knows the Satellites and assignments it serves; a reconcile that does not lead writes
+// nothing, and each new term wakes every object (fleet.WakeAll).
 type Leadership interface {
 	// Leading reports whether this replica leads now.
 	Leading() bool

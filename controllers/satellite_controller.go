@@ -126,10 +126,8 @@ type SatelliteReconciler struct {
 
 // Reconcile ensures the token Secret, then recomputes the satellite's liveness and writes the
 // status only when it changed. It requeues at the next moment the state could change by itself.
+// On a replica that does not lead it only tells the fleet what the cache holds (follow).
 func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	if !leads(r.Leader) {
-		return ctrl.Result{}, nil
-	}
 	sat := &v1alpha1.Satellite{}
 	if err := r.Get(ctx, req.NamespacedName, sat); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -140,6 +138,9 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if !sat.DeletionTimestamp.IsZero() {
 		r.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
+	}
+	if !leads(r.Leader) {
+		return ctrl.Result{}, r.follow(ctx, sat)
 	}
 	// controller-runtime's logger already names the object.
 	log := logf.FromContext(ctx)
@@ -251,6 +252,45 @@ func (r *SatelliteReconciler) refreshPhase(uid types.UID) time.Duration {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(uid))
 	return time.Duration(h.Sum32()%4096) * r.RefreshInterval / 4096
+}
+
+// follow tells the fleet of a replica that does not lead what the cache holds of the Satellite:
+// its credentials, so that it can serve the satellite, and the state the leader judged, so that
+// its assignments count it as the leader does. It writes nothing: the leader creates and labels
+// the token Secrets, and this replica's cache sees them once it has.
+func (r *SatelliteReconciler) follow(ctx context.Context, sat *v1alpha1.Satellite) error {
+	token, err := r.cachedToken(ctx, sat)
+	if err != nil {
+		return err
+	}
+	r.Fleet.UpsertSatellite(fleet.SatelliteInfo{
+		Key:              client.ObjectKeyFromObject(sat),
+		UID:              sat.UID,
+		Region:           sat.Spec.Region,
+		Labels:           sat.Labels,
+		TokenHash:        fleet.HashToken(token),
+		HasToken:         len(token) > 0,
+		Offline:          sat.Status.State != v1alpha1.SatelliteOnline,
+		OfflineThreshold: time.Duration(sat.OfflineThreshold()) * time.Second,
+	})
+	return nil
+}
+
+// cachedToken returns the satellite's token as the leader left it in the cache, or nil when the
+// leader has not made it usable: the TokenReady condition is the leader's verdict on the Secret
+// (owned, not shared, holding a token), and the Secret it names must hold this satellite's token.
+func (r *SatelliteReconciler) cachedToken(ctx context.Context, sat *v1alpha1.Satellite) ([]byte, error) {
+	if !meta.IsStatusConditionTrue(sat.Status.Conditions, v1alpha1.ConditionTokenReady) {
+		return nil, nil
+	}
+	secret := &corev1.Secret{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: sat.TokenSecretName()}, secret); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if sat.Spec.TokenSecretRef == nil && (!metav1.IsControlledBy(secret, sat) || string(secret.Data[v1alpha1.SecretKeyClientID]) != string(sat.UID)) {
+		return nil, nil
+	}
+	return secret.Data[v1alpha1.SecretKeyToken], nil
 }
 
 // trackingSince is when this replica began to judge the satellites: its term's start, or its
