@@ -91,6 +91,9 @@ const (
 	AnnotationAgentVersion = "satellite.checkstack.io/agent-version"
 	// AnnotationAgentKind on a presence Lease is the agent's kind, as in status.agent.kind.
 	AnnotationAgentKind = "satellite.checkstack.io/agent-kind"
+	// AnnotationViews on a presence Lease are the satellite's views of its assignments, as the
+	// holder took its results: JSON, for the leader to fold into the assignments' status.
+	AnnotationViews = "satellite.checkstack.io/views"
 	// AnnotationAgentCapabilities on a presence Lease are the agent's capabilities, comma-separated.
 	AnnotationAgentCapabilities = "satellite.checkstack.io/agent-capabilities"
 	// SecretKeyToken is the key of a token Secret that holds the token.

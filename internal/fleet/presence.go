@@ -18,6 +18,7 @@ package fleet
 
 import (
 	"time"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/types"
 
@@ -47,7 +48,22 @@ type Presence struct {
 	Threshold time.Duration
 	Agent     AgentInfo
 	Version   string
+	// Views are the satellite's views of its relayed assignments that this replica took
+	// results for, sorted by assignment: the leader folds them into the assignments' status,
+	// and the next replica to serve the satellite drops a resent result they already hold.
+	Views []PublishedView
 }
+
+// PublishedView is a satellite's view of one assignment, as the replica that took its results
+// publishes it.
+type PublishedView struct {
+	Assignment types.UID `json:"a"`
+	CheckView
+}
+
+// MaxPublishedMessage bounds the message of a published view: a presence Lease holds the views
+// of every assignment relayed to its satellite, and must stay small.
+const MaxPublishedMessage = 256
 
 // PresenceSink takes the fleet's publications. It is called under the fleet's lock, so it must
 // return at once and must not call the fleet.
@@ -70,6 +86,13 @@ func (f *Fleet) publishLocked(sat *satellite, state string) {
 	if state == v1alpha1.PresenceConnected {
 		sat.renewedAt = sat.facts.LastHeartbeat
 	}
+	var views []PublishedView
+	for _, a := range sat.relayed {
+		if v, ok := a.views[sat]; ok && !v.Persisted && !v.LastRunAt.IsZero() {
+			v.Message = truncateRunes(v.Message, MaxPublishedMessage)
+			views = append(views, PublishedView{Assignment: a.UID, CheckView: v})
+		}
+	}
 	f.opts.Presence.Publish(Presence{
 		Key:           sat.key,
 		UID:           sat.uid,
@@ -80,7 +103,57 @@ func (f *Fleet) publishLocked(sat *satellite, state string) {
 		Threshold:     sat.threshold,
 		Agent:         AgentInfo{Dialect: sat.agent.dialect(), Capabilities: sat.agent.Capabilities},
 		Version:       sat.facts.Version,
+		Views:         views,
 	})
+}
+
+// truncateRunes cuts s to at most n bytes at a rune boundary.
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// ObserveViews folds the views that another replica published of the satellite with this UID
+// (its presence Lease) into the assignments that select it, so that the leader's status counts
+// satellites that other replicas serve, and so that this replica, should the satellite come
+// here, knows which results it already took. A view no newer than the one held is left, and
+// nothing is folded while this replica holds the satellite's session: its own views are newer.
+func (f *Fleet) ObserveViews(uid types.UID, views []PublishedView) {
+	var fx effects
+	defer f.run(&fx)
+	now := f.clock.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sat := f.satellites[uid]
+	if sat == nil || sat.conn != nil {
+		return
+	}
+	for _, pv := range views {
+		a := f.assignments[pv.Assignment]
+		if a == nil {
+			continue
+		}
+		if _, selected := a.selected[sat]; !selected {
+			continue
+		}
+		prev, seen := a.views[sat]
+		if seen && !prev.Persisted && !pv.LastRunAt.After(prev.LastRunAt) {
+			continue
+		}
+		v := pv.CheckView
+		v.Persisted = false
+		a.setView(sat, v)
+		wasStale := seen && !prev.ReceivedAt.IsZero() && now.Sub(prev.ReceivedAt) >= staleAge(a.Wire.IntervalSeconds)
+		if v.Status != prev.Status || wasStale || now.Sub(a.lastWake) >= f.opts.StatusRefresh {
+			a.lastWake = now
+			fx.wakeHCA = append(fx.wakeHCA, a.Key)
+		}
+	}
 }
 
 // renewDueLocked reports whether a heartbeat of the satellite's session is to renew its

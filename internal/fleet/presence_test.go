@@ -151,3 +151,60 @@ func TestDisplacedClosesTheOlderSession(t *testing.T) {
 		t.Error("the displaced satellite counts as connected here")
 	}
 }
+
+// TestViewsTravelBetweenReplicas checks both ends of the views a presence carries: the holder
+// publishes the views it took as they change, and another replica folds them in, so that it
+// counts the satellite and drops a result the first replica already took.
+func TestViewsTravelBetweenReplicas(t *testing.T) {
+	holder, clk, sink := newPresenceFleet()
+	if err := holder.UpsertAssignment(httpInfo(t, 1, v1alpha1.HTTPCheck{URL: "https://a.example/"})); err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := holder.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
+	sink.take()
+	r := &protocol.Result{ConfigID: "hca-1", SystemID: "payments-api", Status: v1alpha1.ResultUnhealthy, ExecutedAt: clk.Now()}
+	if got := holder.Ingest(h, r); got != string(v1alpha1.ResultUnhealthy) {
+		t.Fatalf("Ingest = %q", got)
+	}
+	if len(sink.got) != 1 || len(sink.got[0].Views) != 1 || sink.got[0].Views[0].Status != v1alpha1.ResultUnhealthy {
+		t.Fatalf("a new view published %+v, want one publication with the unhealthy view", sink.got)
+	}
+	views := sink.got[0].Views
+	sink.take()
+	r2 := *r
+	r2.ExecutedAt = clk.Now().Add(time.Second)
+	holder.Ingest(h, &r2)
+	if got := sink.take(); len(got) != 0 {
+		t.Errorf("a result that changed no view's status published %v; it waits for the renewal", got)
+	}
+
+	other, _, _ := newPresenceFleet()
+	if err := other.UpsertAssignment(httpInfo(t, 1, v1alpha1.HTTPCheck{URL: "https://a.example/"})); err != nil {
+		t.Fatal(err)
+	}
+	drain(other)
+	other.ObserveViews("uid-1", views)
+	if _, hcas := drain(other); hcas != 1 {
+		t.Errorf("%d assignment wake-ups for a folded view, want 1", hcas)
+	}
+	rep, _ := other.Report("hca-1", 10)
+	if rep.Counts.Unhealthy != 1 {
+		t.Errorf("the other replica counts %+v, want the folded unhealthy view", rep.Counts)
+	}
+	other.ObserveViews("uid-1", views)
+	if _, hcas := drain(other); hcas != 0 {
+		t.Errorf("%d wake-ups for the same views again, want 0", hcas)
+	}
+
+	// The satellite comes to the other replica and resends the result the first one took.
+	oh, _, _ := other.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
+	if got := other.Ingest(oh, r); got != ResultDuplicate {
+		t.Errorf("a resent result already taken elsewhere = %q, want %q", got, ResultDuplicate)
+	}
+	// While it holds the session, its own views win over what others published.
+	stale := []PublishedView{{Assignment: "hca-1", CheckView: CheckView{Status: v1alpha1.ResultHealthy, LastRunAt: clk.Now().Add(time.Hour)}}}
+	other.ObserveViews("uid-1", stale)
+	if rep, _ := other.Report("hca-1", 10); rep.Counts.Unhealthy != 1 {
+		t.Errorf("views published elsewhere replaced those of a session held here: %+v", rep.Counts)
+	}
+}

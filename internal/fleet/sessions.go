@@ -303,6 +303,11 @@ func (f *Fleet) Ingest(h Handle, r *protocol.Result) string {
 	}
 	view := nextView(prev, r, a.Thresholds, now)
 	a.setView(sat, view)
+	if view.Status != prev.Status && sat.conn != nil && !sat.silent {
+		// Published at once, as a connect is: the leader may not be the replica that holds the
+		// session.
+		f.publishLocked(sat, v1alpha1.PresenceConnected)
+	}
 	wasStale := seen && !prev.ReceivedAt.IsZero() && now.Sub(prev.ReceivedAt) >= staleAge(a.Wire.IntervalSeconds)
 	if view.Status != prev.Status || wasStale || now.Sub(a.lastWake) >= f.opts.StatusRefresh {
 		a.lastWake = now

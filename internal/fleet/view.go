@@ -25,21 +25,22 @@ import (
 
 // CheckView is one satellite's view of one check: its last result and, after the failure and
 // success thresholds, the status it stands for.
+// Its JSON form, with short keys, is what a presence Lease carries (PublishedView).
 type CheckView struct {
 	// Status is the view after the thresholds; empty until a result decides it.
-	Status               v1alpha1.ResultStatus
-	Latency              time.Duration
-	Message              string
-	LastRunAt            time.Time
-	ConsecutiveFailures  int32
-	ConsecutiveSuccesses int32
+	Status               v1alpha1.ResultStatus `json:"s,omitempty"`
+	Latency              time.Duration         `json:"l,omitempty"`
+	Message              string                `json:"m,omitempty"`
+	LastRunAt            time.Time             `json:"r"`
+	ConsecutiveFailures  int32                 `json:"f,omitempty"`
+	ConsecutiveSuccesses int32                 `json:"k,omitempty"`
 	// Persisted is true for a view read from the persisted status, which stands until the
 	// satellite reports to this manager.
-	Persisted bool
+	Persisted bool `json:"-"`
 	// ReceivedAt is when this manager took the view's last result, by its own clock (a
 	// satellite's clock may be off); for a persisted view, when this manager read it, so that a
 	// new manager gives every satellite the full stale age to report again.
-	ReceivedAt time.Time
+	ReceivedAt time.Time `json:"t"`
 }
 
 // minStaleAge is the least age at which a view is stale: a check run every 5 s must not turn

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
@@ -70,8 +69,6 @@ type Options struct {
 	MessageBurst int
 	// Admission limits the connections that have not authenticated yet.
 	Admission AdmissionOptions
-	// Standby makes the hub turn satellites away with 1013 until Lead is called.
-	Standby bool
 	// Satellites lists the Satellites (the manager's cache, indexed by IndexSatellites), so
 	// that a new hub answers 1013, not 4001, to an agent whose Satellite's credentials it does
 	// not hold yet. Nil means it holds them from the start.
@@ -143,15 +140,12 @@ type Hub struct {
 	metrics   *metricsSet
 	admission *admission
 
-	// serving is true while satellites are to talk to this replica: from Lead (or the start,
-	// unless Standby) until Handover.
-	serving atomic.Bool
-	// credentialsLoaded turns true, until the next Lead, once every Satellite has been registered.
+	// credentialsLoaded turns true once every Satellite has been registered.
 	credentialsLoaded atomic.Bool
 
 	// loadMu guards the look at whether every Satellite's credentials are loaded.
 	loadMu        sync.Mutex
-	loadingSince  time.Time // when the leader first checked for loaded credentials
+	loadingSince  time.Time // when the hub first checked for loaded credentials
 	lastLoadCheck time.Time // when it last looked
 	loadErr       error     // what it saw then
 
@@ -173,30 +167,6 @@ func New(opts Options, f Fleet, clk clock.PassiveClock, log logr.Logger) *Hub {
 		sessions:  map[*session]struct{}{},
 		addr:      make(chan string, 1),
 	}
-	h.serving.Store(!opts.Standby)
 	return h
 }
 
-// Lead makes the hub serve satellites, as the leader does. A new term may follow one in which
-// Satellites were created that the fleet was not told of, so readiness waits for their
-// credentials again; the sessions that are open stay open.
-func (h *Hub) Lead() {
-	h.loadMu.Lock()
-	h.loadingSince, h.lastLoadCheck, h.loadErr = time.Time{}, time.Time{}, nil
-	h.credentialsLoaded.Store(false)
-	h.loadMu.Unlock()
-	if !h.serving.Swap(true) {
-		h.log.Info("Serving satellites as the leader")
-	}
-}
-
-// Handover stops serving satellites because another replica leads now: it closes every session
-// with 1001, so that the agents dial again and the Service sends them to the leader, and turns
-// new upgrades away with 1013. It does nothing if the hub does not serve.
-func (h *Hub) Handover() {
-	if !h.serving.Swap(false) {
-		return
-	}
-	h.log.Info("Handing the satellites over: another replica leads")
-	h.closeAll(websocket.CloseGoingAway, protocol.ShutdownGoingAway)
-}

@@ -90,7 +90,7 @@ var _ = Describe("Presence Leases", func() {
 		c.close()
 		Eventually(getLease(sat)).Should(And(
 			WithTransform(presenceOf, Equal(v1alpha1.PresenceDisconnected)),
-			HaveField("Spec.HolderIdentity", BeNil()),
+			HaveField("Spec.HolderIdentity", HaveValue(Equal(running.Operator.Identity))),
 		))
 		Eventually(satelliteState(ctx, sat)).Should(Equal(v1alpha1.SatelliteOffline))
 		Expect(onlineReason(sat)()).To(Equal(v1alpha1.ReasonDisconnected))

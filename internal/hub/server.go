@@ -20,7 +20,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -37,12 +36,12 @@ import (
 	"github.com/checkstack/satellite-operator/internal/protocol"
 )
 
-// closeTryAgainLater is the close code of a hub that cannot serve yet: a standby, or a new leader
-// still loading credentials.
+// closeTryAgainLater is the close code of a hub that cannot serve yet: a replica that is starting
+// and still loading the Satellites' credentials.
 const closeTryAgainLater = 1013
 
-// credentialsWait bounds how long a new leader is not Ready, and turns away a token that names
-// no Satellite, while it waits for every Satellite's credentials.
+// credentialsWait bounds how long a starting replica is not Ready, and turns away a token that
+// names no Satellite, while it waits for every Satellite's credentials.
 const credentialsWait = 30 * time.Second
 
 // SatelliteUIDIndex indexes the cache's Satellites by UID, the client ID an agent names its
@@ -69,8 +68,7 @@ var upgrader = websocket.Upgrader{
 	CheckOrigin: func(*http.Request) bool { return true },
 }
 
-// NeedLeaderElection is false: standbys listen too, and turn satellites away with 1013 until
-// they lead, so that a failover needs no new listener.
+// NeedLeaderElection is false: every replica serves satellites, leading or not.
 func (h *Hub) NeedLeaderElection() bool { return false }
 
 // Start serves the endpoint until ctx is done, then closes every session with 1001.
@@ -116,9 +114,8 @@ func (h *Hub) Addr(ctx context.Context) (string, error) {
 	}
 }
 
-// ReadyCheck fails until this hub serves satellites (see Lead) and knows every Satellite's
-// credentials, so that a Service routes satellites to the leader only once it can authenticate
-// them.
+// ReadyCheck fails until this hub knows every Satellite's credentials, so that a Service routes
+// satellites to a replica only once it can authenticate them.
 func (h *Hub) ReadyCheck(r *http.Request) error {
 	ctx := context.Background()
 	if r != nil {
@@ -127,18 +124,15 @@ func (h *Hub) ReadyCheck(r *http.Request) error {
 	return h.ready(ctx)
 }
 
-// ready says why the hub is not Ready yet, or nil: it does not serve, or, for at most
-// credentialsWait, the SatelliteReconciler has not handed it every Satellite's token yet. Until
-// then a failed authentication may be the manager's lag, and is answered 1013, not 4001, which
-// would send every agent of a failover into its slow retry (see loading).
+// ready says why the hub is not Ready yet, or nil: for at most credentialsWait, the
+// SatelliteReconciler has not handed it every Satellite's token yet. Until then a failed
+// authentication may be the manager's lag, and is answered 1013, not 4001, which would send
+// every agent of a restart into its slow retry (see loading).
 func (h *Hub) ready(ctx context.Context) error {
-	if !h.serving.Load() {
-		return errors.New("not serving satellites: not the leader")
-	}
 	if h.credentialsLoaded.Load() || h.opts.Satellites == nil {
 		return nil
 	}
-	// A whole fleet dials a new leader at once: one look at the Satellites serves every upgrade
+	// A whole fleet may dial a starting replica at once: one look at the Satellites serves every upgrade
 	// of the next moment, instead of each of N upgrades comparing N Satellites.
 	h.loadMu.Lock()
 	defer h.loadMu.Unlock()

@@ -143,10 +143,6 @@ func (s *session) sendFrame(data []byte) {
 func (s *session) run(ctx context.Context, clientID, bearer string) {
 	var readErr error
 	defer func() { s.finish(readErr) }()
-	if !s.hub.serving.Load() {
-		s.Close(closeTryAgainLater, "not the leader; try again later", nil)
-		return
-	}
 	if !s.authenticate(ctx, clientID, bearer) {
 		return
 	}

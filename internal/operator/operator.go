@@ -20,9 +20,8 @@ package operator
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -151,7 +150,6 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 	if cfg.MaxConcurrentReconciles <= 0 {
 		cfg.MaxConcurrentReconciles = 32
 	}
-	cfg.Hub.Standby = cfg.LeaderElection != nil
 	cfg.Hub.Satellites = mgr.GetCache()
 	if err := hub.IndexSatellites(ctx, mgr.GetFieldIndexer()); err != nil {
 		return nil, fmt.Errorf("indexing Satellites by UID: %w", err)
@@ -226,35 +224,28 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 	}).SetupWithManager(ctx, mgr, cfg.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("setting up the HealthCheckAssignment controller: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("leader", op.readyCheck); err != nil {
-		return nil, fmt.Errorf("adding the leader ready check: %w", err)
+	// Every replica serves satellites, so every replica is Ready once its hub can authenticate
+	// them, leading or not.
+	if err := mgr.AddReadyzCheck("satellites", op.Hub.ReadyCheck); err != nil {
+		return nil, fmt.Errorf("adding the satellites' ready check: %w", err)
 	}
 	return op, nil
 }
 
-// readyCheck fails unless this replica leads, and its hub serves and knows the Satellites'
-// credentials: the Service then sends satellites to the leader only. A replica that lost the
-// Lease to an outage keeps its sessions, but takes no new ones through the Service.
-func (op *Operator) readyCheck(r *http.Request) error {
-	if op.Elector != nil && !op.Elector.Leading() {
-		return errors.New("not the leader")
-	}
-	return op.Hub.ReadyCheck(r)
-}
-
 // newElector adds to mgr the election of the leader, whose terms start and stop the leader's
-// part of op: each term starts from everything the cache holds, and a replica that sees another
-// one lead hands its satellites over.
+// part of op, the reconcilers' writes: each term starts from everything the cache holds. The
+// sessions are no part of it; every replica serves its own, leading or not.
 func newElector(ctx context.Context, mgr ctrl.Manager, opts leadership.Options, op *Operator) (*leadership.Elector, error) {
 	log := ctrl.Log.WithName("leader-election")
+	var leader atomic.Value // the other replica last logged as the leader
 	elector, err := leadership.New(mgr.GetConfig(), opts, leadership.Callbacks{
-		StartedLeading: func(bool) {
-			op.Hub.Lead()
-			go wakeAll(ctx, mgr.GetCache(), op.Fleet, log)
-		},
-		// The sessions stay open: the next term, here or elsewhere, takes them on.
+		StartedLeading: func(bool) { go wakeAll(ctx, mgr.GetCache(), op.Fleet, log) },
 		StoppedLeading: func() {},
-		OtherHolder:    func(string) { op.Hub.Handover() },
+		OtherHolder: func(holder string) {
+			if leader.Swap(holder) != holder {
+				log.Info("Another replica leads", "leader", holder)
+			}
+		},
 	}, log)
 	if err != nil {
 		return nil, err

@@ -94,40 +94,6 @@ var _ = Describe("Leadership", func() {
 		Expect(sat.Get(ctx, c).Status.State).To(Equal(v1alpha1.SatelliteOnline))
 		Expect(eventReasons(ctx, ns, sat.Obj.Name)).NotTo(ContainElement(v1alpha1.EventSatelliteOffline), "the satellite never went away")
 	})
-
-	It("hands the satellites over when another replica holds the Lease", func() {
-		c := running.Client
-		lead, _ := leader()
-		ns := testutil.NewNamespace(ctx, c)
-		sat, _ := satelliteWithAssignment(ctx, ns)
-		agent := dialAgent(lead.hubAddr, sat)
-		defer agent.close()
-		Expect(lead.op.Hub.ReadyCheck(nil)).To(Succeed())
-
-		By("writing the Lease as a replica that won it would, while the leader was cut off")
-		Eventually(func() error {
-			lease := getLease(ctx)
-			now := metav1.NewMicroTime(time.Now())
-			lease.Spec.HolderIdentity = ptr.To("replica-elsewhere")
-			lease.Spec.AcquireTime, lease.Spec.RenewTime = &now, &now
-			lease.Spec.LeaseTransitions = ptr.To(*lease.Spec.LeaseTransitions + 1)
-			return c.Update(ctx, lease)
-		}).Should(Succeed())
-
-		Eventually(agent.ended).Should(BeTrue())
-		Expect(agent.closeCode()).To(Equal(websocket.CloseGoingAway))
-		Expect(agent.shutdownReason()).To(Equal(protocol.ShutdownGoingAway))
-		Expect(lead.op.Hub.ReadyCheck(nil)).NotTo(Succeed(), "a replica that handed its satellites over is Ready")
-		Eventually(lead.op.Elector.Leading).Should(BeFalse())
-		Expect(running.ManagerRunning()).To(BeTrue())
-
-		By("a replica takes the Lease once its holder stops renewing it")
-		next, _ := leader()
-		Eventually(func() error { return next.op.Hub.ReadyCheck(nil) }).Should(Succeed())
-		redialled := dialAgent(next.hubAddr, sat)
-		defer redialled.close()
-		Eventually(func() v1alpha1.SatelliteState { return sat.Get(ctx, c).Status.State }).Should(Equal(v1alpha1.SatelliteOnline))
-	})
 })
 
 // satelliteWithAssignment creates a Satellite and an assignment that selects it, and waits

@@ -17,6 +17,7 @@ limitations under the License.
 package presence
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -38,7 +39,7 @@ func LeaseKey(satellite types.NamespacedName) types.NamespacedName {
 	return types.NamespacedName{Namespace: satellite.Namespace, Name: leaseNamePrefix + satellite.Name}
 }
 
-// holder returns the replica that holds the Lease, or "" once its session ended.
+// holder returns the replica that holds the Lease, or held it last.
 func holder(lease *coordinationv1.Lease) string {
 	return ptr.Deref(lease.Spec.HolderIdentity, "")
 }
@@ -71,30 +72,37 @@ func fill(lease *coordinationv1.Lease, p fleet.Presence, identity string, report
 	if p.Version != "" {
 		lease.Annotations[v1alpha1.AnnotationAgentVersion] = p.Version
 	}
-
-	before := holder(lease)
-	held := p.State == v1alpha1.PresenceConnected || p.State == v1alpha1.PresenceSilent
-	if held {
-		if before != "" && before != identity {
-			lease.Spec.LeaseTransitions = ptr.To(ptr.Deref(lease.Spec.LeaseTransitions, 0) + 1)
-		}
-		lease.Spec.HolderIdentity = ptr.To(identity)
+	if views := encodeViews(p.Views); views != "" {
+		lease.Annotations[v1alpha1.AnnotationViews] = views
 	} else {
-		lease.Spec.HolderIdentity = nil
+		delete(lease.Annotations, v1alpha1.AnnotationViews)
 	}
+
+	// The holder stays named once the session ended: it is who wrote the views, and who
+	// served the satellite last.
+	if before := holder(lease); before != "" && before != identity {
+		lease.Spec.LeaseTransitions = ptr.To(ptr.Deref(lease.Spec.LeaseTransitions, 0) + 1)
+	}
+	lease.Spec.HolderIdentity = ptr.To(identity)
 	lease.Spec.LeaseDurationSeconds = ptr.To(int32((p.Threshold + reportInterval + time.Second - 1) / time.Second))
 	lease.Spec.AcquireTime = ptr.To(metav1.NewMicroTime(p.Since))
 	lease.Spec.RenewTime = ptr.To(metav1.NewMicroTime(p.LastHeartbeat))
 }
 
 // newerElsewhere reports whether the Lease is held by another replica for a session that
-// authenticated after since: that session supersedes this replica's.
+// authenticated after since: that session supersedes this replica's, open or ended.
 func newerElsewhere(lease *coordinationv1.Lease, identity string, since time.Time) bool {
 	h := holder(lease)
 	if h == "" || h == identity || lease.Spec.AcquireTime == nil {
 		return false
 	}
 	return lease.Spec.AcquireTime.Time.After(since.Truncate(time.Microsecond))
+}
+
+// live reports whether the Lease says its holder has the satellite's session open.
+func live(lease *coordinationv1.Lease) bool {
+	p := lease.Annotations[v1alpha1.AnnotationPresence]
+	return p == v1alpha1.PresenceConnected || p == v1alpha1.PresenceSilent
 }
 
 // ownerUID returns the UID of the Satellite that owns the Lease, or "".
@@ -105,4 +113,38 @@ func ownerUID(lease *coordinationv1.Lease) types.UID {
 		}
 	}
 	return ""
+}
+
+// MaxViews bounds the views a presence Lease carries, so that it stays far below the API
+// server's limit of 256 KiB of annotations: about 120 bytes each. A satellite with more
+// assignments publishes the first MaxViews by assignment UID; the others reach the leader's
+// status only when the leader holds the satellite's session.
+const MaxViews = 1000
+
+// encodeViews is the annotation form of views.
+func encodeViews(views []fleet.PublishedView) string {
+	if len(views) > MaxViews {
+		views = views[:MaxViews]
+	}
+	if len(views) == 0 {
+		return ""
+	}
+	data, err := json.Marshal(views)
+	if err != nil {
+		return "" // plain data: it cannot fail
+	}
+	return string(data)
+}
+
+// Views decodes the views a presence Lease carries; malformed ones yield none.
+func Views(lease *coordinationv1.Lease) []fleet.PublishedView {
+	data := lease.Annotations[v1alpha1.AnnotationViews]
+	if data == "" {
+		return nil
+	}
+	var views []fleet.PublishedView
+	if err := json.Unmarshal([]byte(data), &views); err != nil {
+		return nil
+	}
+	return views
 }

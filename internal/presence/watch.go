@@ -27,18 +27,22 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 )
 
-// Displacer is the fleet's side of the fence: it closes a session of its own that another
-// replica's newer session of the same satellite supersedes.
-type Displacer interface {
+// Fleet is the fleet's side of what other replicas write: the fence, which closes a session of
+// this replica that another replica's newer session of the same satellite supersedes, and the
+// views they took results for.
+type Fleet interface {
 	Displaced(uid types.UID, holder string, since time.Time)
+	ObserveViews(uid types.UID, views []fleet.PublishedView)
 }
 
-// Watch hands every presence Lease that another replica holds to d, from the cache's informer,
-// so that a replica closes its session of a satellite as soon as it sees the Lease taken for
-// a newer session elsewhere. It runs on every replica, leading or not.
-func Watch(ctx context.Context, c cache.Cache, identity string, d Displacer) error {
+// Watch hands every presence Lease that another replica wrote to f, from the cache's informer,
+// so that a replica closes its session of a satellite as soon as it sees the Lease taken for a
+// newer session elsewhere, and every replica holds every satellite's views (the leader to
+// judge the assignments, any replica to take a satellite over). It runs on every replica.
+func Watch(ctx context.Context, c cache.Cache, identity string, f Fleet) error {
 	informer, err := c.GetInformer(ctx, &coordinationv1.Lease{})
 	if err != nil {
 		return fmt.Errorf("getting the informer of presence Leases: %w", err)
@@ -48,9 +52,15 @@ func Watch(ctx context.Context, c cache.Cache, identity string, d Displacer) err
 		if !ok || lease.Labels[v1alpha1.LabelPresenceSatellite] == "" || lease.Spec.AcquireTime == nil {
 			return
 		}
-		if h := holder(lease); h != "" && h != identity {
-			d.Displaced(ownerUID(lease), h, lease.Spec.AcquireTime.Time)
+		h := holder(lease)
+		if h == "" || h == identity {
+			return
 		}
+		uid := ownerUID(lease)
+		if live(lease) {
+			f.Displaced(uid, h, lease.Spec.AcquireTime.Time)
+		}
+		f.ObserveViews(uid, Views(lease))
 	}
 	_, err = informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { handle(obj) },

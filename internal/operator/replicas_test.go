@@ -1,0 +1,138 @@
+/*
+Copyright 2026 The Checkstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package operator_test
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/fleet"
+	"github.com/checkstack/satellite-operator/internal/presence"
+	"github.com/checkstack/satellite-operator/internal/protocol"
+	"github.com/checkstack/satellite-operator/internal/testutil"
+)
+
+var _ = Describe("Every replica", func() {
+	ctx := context.Background()
+
+	It("serves satellites: the leader judges one that the other replica serves, and counts its results", func() {
+		c := running.Client
+		lead, follower := leader()
+		Eventually(func() error { return follower.op.Hub.ReadyCheck(nil) }).Should(Succeed(), "a replica that does not lead is Ready")
+		ns := testutil.NewNamespace(ctx, c)
+		sat, hca := satelliteWithAssignment(ctx, ns)
+		Eventually(follower.op.Fleet.Verify).WithArguments(sat.ClientID, sat.Token).Should(BeTrue(),
+			"the replica that does not lead knows the satellite's token")
+
+		agent := dialAgent(follower.hubAddr, sat)
+		defer agent.close()
+		Eventually(func() v1alpha1.SatelliteState { return sat.Get(ctx, c).Status.State }).Should(Equal(v1alpha1.SatelliteOnline))
+		Expect(presenceLease(ctx, sat).Spec.HolderIdentity).To(HaveValue(Equal(follower.op.Identity)))
+
+		agent.send(&protocol.Result{ID: "on-the-follower", ConfigID: string(hca.UID), SystemID: "payments-api",
+			Status: v1alpha1.ResultUnhealthy, LatencyMs: ptr.To(21.0), ExecutedAt: time.Now()})
+		Eventually(agent.acked).WithArguments("on-the-follower").Should(BeTrue())
+		Eventually(func() v1alpha1.CheckState {
+			Expect(c.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
+			return hca.Status.State
+		}).Should(Equal(v1alpha1.CheckUnhealthy), "the follower's result reached the leader's status")
+		Expect(hca.Status.Satellites).To(ConsistOf(HaveField("Name", "eu-west")))
+		Expect(lead.op.Elector.Leading()).To(BeTrue())
+		Expect(agent.ended()).To(BeFalse())
+	})
+
+	It("move a satellite between them with one session at a time, no Event, and a resent result taken once", func() {
+		c := running.Client
+		lead, follower := leader()
+		ns := testutil.NewNamespace(ctx, c)
+		sat, hca := satelliteWithAssignment(ctx, ns)
+		Eventually(follower.op.Fleet.Verify).WithArguments(sat.ClientID, sat.Token).Should(BeTrue())
+
+		first := dialAgent(follower.hubAddr, sat)
+		defer first.close()
+		Eventually(func() v1alpha1.SatelliteState { return sat.Get(ctx, c).Status.State }).Should(Equal(v1alpha1.SatelliteOnline))
+		result := &protocol.Result{ID: "before-the-move", ConfigID: string(hca.UID), SystemID: "payments-api",
+			Status: v1alpha1.ResultDegraded, LatencyMs: ptr.To(40.0), ExecutedAt: time.Now()}
+		first.send(result)
+		Eventually(first.acked).WithArguments("before-the-move").Should(BeTrue())
+		// The view reaches the Lease, where the next replica finds it.
+		Eventually(func() []string {
+			var ids []string
+			for _, v := range presence.Views(presenceLease(ctx, sat)) {
+				ids = append(ids, string(v.Assignment))
+			}
+			return ids
+		}).Should(ConsistOf(string(hca.UID)))
+
+		By("dialling the leader as the satellite does after a lost connection")
+		duplicatesBefore := resultsTotal(fleet.ResultDuplicate)
+		second := dialAgent(lead.hubAddr, sat)
+		defer second.close()
+		Eventually(first.ended).Should(BeTrue(), "the older session, on the other replica, was closed")
+		Expect(first.closeCode()).To(Equal(protocol.CloseReplaced))
+		Eventually(func() *string { return presenceLease(ctx, sat).Spec.HolderIdentity }).Should(HaveValue(Equal(lead.op.Identity)))
+
+		second.send(result) // the agent resends what it holds no ack for
+		Eventually(second.acked).WithArguments("before-the-move").Should(BeTrue())
+		Expect(resultsTotal(fleet.ResultDuplicate)-duplicatesBefore).To(BeEquivalentTo(1), "the resent result was dropped as taken")
+		Eventually(func() v1alpha1.CheckState {
+			Expect(c.Get(ctx, client.ObjectKeyFromObject(hca), hca)).To(Succeed())
+			return hca.Status.State
+		}).Should(Equal(v1alpha1.CheckDegraded))
+
+		Expect(second.ended()).To(BeFalse())
+		Expect(sat.Get(ctx, c).Status.State).To(Equal(v1alpha1.SatelliteOnline))
+		Expect(eventReasons(ctx, ns, sat.Obj.Name)).To(ConsistOf(v1alpha1.EventTokenGenerated, v1alpha1.EventSatelliteOnline),
+			"a satellite that moved between replicas never went away")
+	})
+})
+
+// presenceLease reads the satellite's presence Lease.
+func presenceLease(ctx context.Context, sat *testutil.Satellite) *coordinationv1.Lease {
+	GinkgoHelper()
+	lease := &coordinationv1.Lease{}
+	Expect(running.Client.Get(ctx, presence.LeaseKey(client.ObjectKeyFromObject(sat.Obj)), lease)).To(Succeed())
+	return lease
+}
+
+// resultsTotal reads satellite_results_total{status} of this process, which both managers share.
+func resultsTotal(status string) float64 {
+	GinkgoHelper()
+	families, err := metrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != "satellite_results_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "status" && l.GetValue() == status {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
