@@ -169,4 +169,3 @@ func New(opts Options, f Fleet, clk clock.PassiveClock, log logr.Logger) *Hub {
 	}
 	return h
 }
-
