@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -35,9 +36,24 @@ var _ = Describe("A user", Ordered, func() {
 	)
 	var (
 		hubPort, probePort, metricsPort int
-		agentEnv                        []string
-		metricsToken                    string
+		// firstManager is the manager the suite starts first, which leads.
+		firstManager *process
+		agentEnv     []string
+		metricsToken string
 	)
+	// startManager runs a manager replica as the chart's ServiceAccount, with the chart's
+	// permissions and nothing more, so that every spec proves them enough, and electing a leader
+	// as the chart's replicas do.
+	startManager := func(hubPort, probePort, metricsPort int) *process {
+		GinkgoHelper()
+		return start("manager", []string{"KUBECONFIG=" + serviceAccountKubeconfig(namespace, release)},
+			"--leader-elect", "--leader-election-namespace", namespace,
+			"--satellite-bind-address", addr(hubPort),
+			"--health-probe-bind-address", addr(probePort),
+			"--metrics-bind-address", addr(metricsPort),
+			"--heartbeat-interval", "1s",
+		)
+	}
 
 	It("lints both charts, and the API server accepts everything they render, with no Pod Security warning", func() {
 		run(root, "make", "helm-lint")
@@ -121,13 +137,7 @@ var _ = Describe("A user", Ordered, func() {
 		hubPort, probePort, metricsPort = freePort(), freePort(), freePort()
 		// With the chart's permissions and nothing more, so that every later spec proves them enough,
 		// and electing itself leader as the chart's replicas do.
-		start("manager", []string{"KUBECONFIG=" + serviceAccountKubeconfig(namespace, release)},
-			"--leader-elect", "--leader-election-namespace", namespace,
-			"--satellite-bind-address", addr(hubPort),
-			"--health-probe-bind-address", addr(probePort),
-			"--metrics-bind-address", addr(metricsPort),
-			"--heartbeat-interval", "1s",
-		)
+		firstManager = startManager(hubPort, probePort, metricsPort)
 		Eventually(jsonpath("secret/eu-west-token", ".data.token")).ShouldNot(BeEmpty())
 		Eventually(jsonpath("satellite/eu-west", ".status.state")).Should(Equal("Offline"))
 		// The sample checks the manager's probe endpoint, here on a port of the test's choosing.
@@ -189,6 +199,43 @@ var _ = Describe("A user", Ordered, func() {
 		start("satellite", agentEnv, "--token-file", filepath.Join(bin, "token"), "--metrics-bind-address", addr(freePort()))
 		Eventually(jsonpath("satellite/eu-west", ".status.state")).Should(Equal("Online"))
 		Expect(kubectl("get", "events", "--field-selector", "reason=SatelliteOnline", "-o", "name")).NotTo(BeEmpty())
+	})
+
+	It("runs two more replicas: every one Ready, and killing the leader closes only its own sessions", func() {
+		leaderLease := "lease/satellite-operator.checkstack.io"
+		Eventually(jsonpath(leaderLease, ".spec.holderIdentity", "-n", namespace)).ShouldNot(BeEmpty())
+		leader := jsonpath(leaderLease, ".spec.holderIdentity", "-n", namespace)()
+		secondHub, secondProbes := freePort(), freePort()
+		startManager(secondHub, secondProbes, freePort())
+		thirdProbes := freePort()
+		startManager(freePort(), thirdProbes, freePort())
+		for _, port := range []int{probePort, secondProbes, thirdProbes} {
+			Eventually(readyz).WithArguments(port).Should(Equal(http.StatusOK), "the replica on probe port %d is Ready", port)
+		}
+		Expect(jsonpath(leaderLease, ".spec.holderIdentity", "-n", namespace)()).To(Equal(leader), "the first manager still leads")
+
+		By("moving the agent to the second replica, which does not lead")
+		runningAgents[len(runningAgents)-1].kill()
+		presence := "lease/satellite-eu-west"
+		secondEnv := append(slices.Clone(agentEnv), "CHECKSTACK_CORE_URL=http://"+addr(secondHub))
+		start("satellite", secondEnv, "--token-file", filepath.Join(bin, "token"), "--metrics-bind-address", addr(freePort()))
+		Eventually(jsonpath(presence, ".spec.holderIdentity")).ShouldNot(Equal(leader))
+		Eventually(jsonpath(presence, ".metadata.annotations.satellite\\.checkstack\\.io/presence")).Should(Equal("Connected"))
+		holder := jsonpath(presence, ".spec.holderIdentity")()
+		Eventually(jsonpath("satellite/eu-west", ".status.state")).Should(Equal("Online"))
+		offlineEvents := kubectl("get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name")
+
+		By("killing the leader")
+		firstManager.kill()
+		Eventually(jsonpath(leaderLease, ".spec.holderIdentity", "-n", namespace)).WithTimeout(60*time.Second).ShouldNot(Equal(leader),
+			"another replica leads once the killed leader's Lease expires")
+		// The new leader judges the satellite by the Lease the second replica keeps renewing.
+		Consistently(jsonpath("satellite/eu-west", ".status.state")).WithTimeout(5 * time.Second).Should(Equal("Online"))
+		Expect(jsonpath(presence, ".spec.holderIdentity")()).To(Equal(holder), "the second replica kept its session")
+		Expect(kubectl("get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name")).To(Equal(offlineEvents))
+		// The sample checks the killed manager's /healthz: the agent, served by the second
+		// replica, sees it fail, and the new leader's status says so.
+		Eventually(jsonpath("healthcheckassignment/manager-healthz", ".status.state")).WithTimeout(60 * time.Second).Should(Equal("Unhealthy"))
 	})
 
 	It("upgrades with helm", func() {

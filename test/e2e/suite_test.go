@@ -147,6 +147,17 @@ func jsonpath(resource, path string, more ...string) func() string {
 	}
 }
 
+// readyz GETs a manager's /readyz on its probe port and returns the status code, or 0 while it
+// does not answer.
+func readyz(probePort int) int {
+	resp, err := http.Get("http://" + addr(probePort) + "/readyz") //nolint:noctx // a test's short GET
+	if err != nil {
+		return 0
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
 // freePort returns a loopback port that nothing listens on right now.
 func freePort() int {
 	GinkgoHelper()
