@@ -134,8 +134,20 @@ func (r *HealthCheckAssignmentReconciler) Reconcile(ctx context.Context, req ctr
 	status := hca.Status.DeepCopy()
 	status.ObservedGeneration = hca.Generation
 	ready, err := r.relay(ctx, hca)
-	if err != nil || !leads(r.Leader) {
+	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if !leads(r.Leader) {
+		// Every replica serves the state the leader wrote, so that a replica that led before
+		// never serves a state that is no longer true, and an alert takes any replica's word.
+		if s := &hca.Status; s.State != "" {
+			offline := int32(0)
+			if s.Summary != nil {
+				offline = s.Summary.Offline
+			}
+			controllerMetrics().setAssignmentState(req.NamespacedName, hca.Spec.System, s.State, s.SelectedSatellites, offline)
+		}
+		return ctrl.Result{}, nil
 	}
 	// Relayed already, so that results the satellites resend are taken; judged only once the
 	// fleet holds the Satellites it selects.

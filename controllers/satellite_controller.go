@@ -273,6 +273,11 @@ func (r *SatelliteReconciler) follow(ctx context.Context, sat *v1alpha1.Satellit
 		Offline:          sat.Status.State != v1alpha1.SatelliteOnline,
 		OfflineThreshold: time.Duration(sat.OfflineThreshold()) * time.Second,
 	})
+	// The state the leader wrote, so that a replica that led before never serves a state that
+	// is no longer true, and an alert takes any replica's word.
+	if sat.Status.State != "" {
+		controllerMetrics().setSatellite(client.ObjectKeyFromObject(sat), sat.Spec.Region, sat.Status.State)
+	}
 	return nil
 }
 

@@ -48,11 +48,19 @@ type auditEvent struct {
 	ObjectRef *struct {
 		Resource    string `json:"resource"`
 		Subresource string `json:"subresource"`
+		Name        string `json:"name"`
 	} `json:"objectRef"`
 	ResponseStatus *struct {
 		Code int `json:"code"`
 	} `json:"responseStatus"`
 }
+
+// leaderLeaseName is the manager's leader Lease; leaderElectionLeases is the key its writes are
+// counted under, apart from the presence Leases.
+const (
+	leaderLeaseName      = "satellite-operator.checkstack.io"
+	leaderElectionLeases = "leases (leader election)"
+)
 
 // writeCounts counts writes by resource ("satellites/status", "secrets", ...); failed writes
 // (a conflict, say) are counted apart under the resource's name with " failed".
@@ -93,6 +101,10 @@ func countWrites(data []byte, limit int64, user string) writeCounts {
 		key := ev.ObjectRef.Resource
 		if ev.ObjectRef.Subresource != "" {
 			key += "/" + ev.ObjectRef.Subresource
+		}
+		if key == "leases" && ev.ObjectRef.Name == leaderLeaseName {
+			// The replicas' election, not a satellite's presence.
+			key = leaderElectionLeases
 		}
 		if ev.ResponseStatus != nil && ev.ResponseStatus.Code >= 400 {
 			key += " failed"

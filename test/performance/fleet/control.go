@@ -34,6 +34,7 @@ import (
 const (
 	opConnect     = "connect"      // every client starts dialling at once
 	opAwaitAuth   = "await_auth"   // wait until every client has authenticated since Since
+	opAwaitLive   = "await_live"   // wait until every client is connected now
 	opAwaitConfig = "await_config" // wait until every client's list holds Has and lacks Lacks
 	opCounters    = "counters"     // a snapshot of the swarm's counters
 	opStopBeats   = "stop_beats"   // the clients named stop heartbeating, and keep reading

@@ -53,6 +53,7 @@ type options struct {
 	observe       time.Duration
 	outage        time.Duration
 	leaderElect   bool
+	replicas      int
 	sources       int
 	patches       bool
 	workers       int
@@ -105,6 +106,7 @@ func benchMain() int {
 	flag.DurationVar(&o.observe, "restart-observe", 30*time.Second, "How long to keep counting Offline transitions and Events after the restarted manager has everyone back.")
 	flag.DurationVar(&o.outage, "outage", 45*time.Second, "How long the outage phase stops kube-apiserver (SIGSTOP, etcd runs on); 0 skips the phase.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Run the manager with --leader-elect, as the chart does. A SIGKILLed leader's Lease then holds the restarted manager back for its lease duration (15 s), so the restart phase's figures are not those of a run without.")
+	flag.IntVar(&o.replicas, "replicas", 1, "Manager replicas, each with --leader-elect; the swarm spreads the clients over them as a Service does, and the restart phase kills the first (the leader) and counts what moves.")
 	flag.BoolVar(&o.patches, "patches", true, "Have the swarm advertise config_patch, as our agent does; false sends every client its whole list on each change, as a Checkstack satellite gets it.")
 	flag.IntVar(&o.sources, "sources", 199, "Loopback source addresses the swarm spreads its clients over (127.0.0.2 and up).")
 	flag.IntVar(&o.workers, "workers", 64, "Concurrent creations of Satellites and assignments.")
@@ -158,6 +160,11 @@ func (o *options) validate() error {
 	if o.outage < 0 {
 		errs = append(errs, errors.New("-outage must not be negative"))
 	}
+	if o.replicas < 1 || o.replicas > 9 {
+		errs = append(errs, errors.New("-replicas must be 1 to 9"))
+	}
+	// Replicas elect their leader, as the chart's do.
+	o.leaderElect = o.leaderElect || o.replicas > 1
 	if o.bulk < 1 || o.offlineSample < 1 || o.workers < 1 {
 		errs = append(errs, errors.New("-bulk, -offline-sample and -workers must be at least 1"))
 	}

@@ -81,12 +81,14 @@ func TestCountWrites(t *testing.T) {
 		`{"verb":"patch","user":{"username":"satellite-operator"},"objectRef":{"resource":"satellites","subresource":"status"},"responseStatus":{"code":409}}`,
 		`{"verb":"create","user":{"username":"satellite-operator"},"objectRef":{"resource":"events"},"responseStatus":{"code":201}}`,
 		`{"verb":"create","user":{"username":"admin"},"objectRef":{"resource":"satellites"},"responseStatus":{"code":201}}`,
+		`{"verb":"update","user":{"username":"satellite-operator"},"objectRef":{"resource":"leases","name":"satellite-sat-00001"},"responseStatus":{"code":200}}`,
+		`{"verb":"update","user":{"username":"satellite-operator"},"objectRef":{"resource":"leases","name":"satellite-operator.checkstack.io"},"responseStatus":{"code":200}}`,
 		`{"verb":"create","user":{"username":"satellite-operator"},"objectRef":{"resource":"secrets"},"responseStatus":{"code":201}}`,
 	}
 	data := []byte(strings.Join(lines, "\n") + "\n")
-	// The limit falls inside the fifth line: it started before the limit, so it counts.
+	// The limit falls inside the last line: it started before the limit, so it counts.
 	limit := int64(len(data) - 10)
-	want := writeCounts{"satellites/status": 1, "satellites/status failed": 1, "events": 1, "secrets": 1}
+	want := writeCounts{"satellites/status": 1, "satellites/status failed": 1, "events": 1, "secrets": 1, "leases": 1, leaderElectionLeases: 1}
 	if diff := cmp.Diff(want, countWrites(data, limit, "satellite-operator")); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -200,6 +201,30 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 		return nil, err
 	}
 	r.limits["manager"] = procstat.OpenFilesLimit(m.proc.Pid())
+	// The other replicas start once the first leads, so that the restart phase kills the leader.
+	replicas := []*manager{m}
+	for i := 1; i < o.replicas; i++ {
+		other, err := newManager(env.managerBin, cl.kubeconfig, filepath.Join(dir, fmt.Sprintf("manager-%d.log", i+1)), true, o.managerFlags)
+		if err != nil {
+			return nil, err
+		}
+		if err := other.start(); err != nil {
+			return nil, err
+		}
+		defer func() { other.proc.Stop(10 * time.Second) }()
+		if err := other.waitReady(ctx, 2*time.Minute); err != nil {
+			return nil, err
+		}
+		replicas = append(replicas, other)
+	}
+	r.replicas = len(replicas)
+	if len(replicas) > 1 {
+		r.notes = append(r.notes, fmt.Sprintf("RSS and CPU are the first replica's, which holds about 1/%d of the sessions: the figures per connection and per heartbeat divide it by all of them", len(replicas)))
+	}
+	targets := make([]string, len(replicas))
+	for i, rep := range replicas {
+		targets[i] = "ws://" + rep.hubAddr + protocol.Path
+	}
 
 	names := satelliteNames(n)
 	var creds []credential
@@ -251,7 +276,7 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 		return creds, err
 	}
 
-	sw, err := startSwarm(env.self, "ws://"+m.hubAddr+"/api/ws/satellite", credsPath, o, filepath.Join(dir, "swarm-manager.log"))
+	sw, err := startSwarm(env.self, strings.Join(targets, ","), credsPath, o, filepath.Join(dir, "swarm-manager.log"))
 	if err != nil {
 		return creds, err
 	}
@@ -280,6 +305,14 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 		r.set("mgr.online", maxTime(online).Sub(start).Seconds())
 		fmt.Printf("all authenticated after %.1fs (%d dials, %d answered 503), all Online after %.1fs\n",
 			r.get("mgr.connect"), resp.Counters.Dials, resp.Counters.Refused, r.get("mgr.online"))
+		if len(replicas) > 1 {
+			spread, err := leaseHolders(ctx, cl, o.namespace)
+			if err != nil {
+				return err
+			}
+			r.notes = append(r.notes, "presence Leases by holder after the connect: "+spread)
+			fmt.Println(r.notes[len(r.notes)-1])
+		}
 		return nil
 	}); err != nil {
 		return creds, err
@@ -343,12 +376,16 @@ func managerRun(ctx context.Context, o options, env *runEnv, r *report, dir stri
 		return creds, err
 	}
 
-	if err := phase(o, r, "restart", func() error { return restartPhase(ctx, o, r, cl, w, m, sw.ctl, names) }); err != nil {
+	if len(replicas) > 1 {
+		if err := phase(o, r, "restart of the leading replica", func() error { return replicaRestartPhase(ctx, o, r, cl, w, m, sw.ctl) }); err != nil {
+			return creds, err
+		}
+	} else if err := phase(o, r, "restart", func() error { return restartPhase(ctx, o, r, cl, w, m, sw.ctl, names) }); err != nil {
 		return creds, err
 	}
 
 	if o.outage > 0 {
-		if err := phase(o, r, "API server outage", func() error { return outagePhase(ctx, o, r, cl, w, m, sw.ctl, names) }); err != nil {
+		if err := phase(o, r, "API server outage", func() error { return outagePhase(ctx, o, r, cl, w, replicas, sw.ctl, names) }); err != nil {
 			return creds, err
 		}
 	}
@@ -724,9 +761,16 @@ func restartPhase(ctx context.Context, o options, r *report, cl *cluster, w *fle
 	}
 	r.set("restart.online", maxTime(online).Sub(killed).Seconds())
 	fmt.Printf("restart: every client re-authenticated after %.1fs, every Satellite Online in a new session after %.1fs\n", r.get("restart.auth"), r.get("restart.online"))
+	return countRestartOffline(ctx, o, r, cl, w, killed)
+}
+
+// countRestartOffline waits -restart-observe, then counts the SatelliteOffline Events and the
+// Offline transitions since the kill.
+func countRestartOffline(ctx context.Context, o options, r *report, cl *cluster, w *fleetWatch, killed time.Time) error {
 	if err := sleep(ctx, o.observe); err != nil {
 		return err
 	}
+	since := killed.Truncate(time.Second)
 	list := &eventsv1.EventList{}
 	if err := cl.client.List(ctx, list, client.InNamespace(o.namespace)); err != nil {
 		return err
@@ -750,10 +794,98 @@ func restartPhase(ctx context.Context, o options, r *report, cl *cluster, w *fle
 	return nil
 }
 
+// replicaRestartPhase SIGKILLs the leading replica, m, while the others run: its satellites
+// must be connected to the others within 30 s, and none may go Offline. The replica starts
+// again once they are.
+func replicaRestartPhase(ctx context.Context, o options, r *report, cl *cluster, w *fleetWatch, m *manager, ctl *controller) error {
+	// At the start of a second, as in restartPhase, for the Events' whole-second timestamps.
+	if err := sleep(ctx, time.Until(time.Now().Truncate(time.Second).Add(2*time.Second))); err != nil {
+		return err
+	}
+	killed := time.Now()
+	m.proc.Kill()
+	resp, err := ctl.call(request{Op: opAwaitLive, Timeout: Duration(10 * time.Minute)})
+	if err != nil {
+		return err
+	}
+	moved, last := 0, killed
+	for _, at := range resp.Times {
+		if t := time.Unix(0, at); !t.Before(killed) {
+			moved++
+			last = maxOf(last, t)
+		}
+	}
+	r.set("restart.moved", float64(moved))
+	r.set("restart.auth", last.Sub(killed).Seconds())
+	fmt.Printf("restart: the killed leader's %d satellites were all connected to the other replicas %.1fs after the kill\n", moved, r.get("restart.auth"))
+	if err := m.start(); err != nil {
+		return err
+	}
+	if err := m.waitReady(ctx, 5*time.Minute); err != nil {
+		return err
+	}
+	return countRestartOffline(ctx, o, r, cl, w, killed)
+}
+
+func maxOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// leaseHolders counts the presence Leases of the namespace by holder, for the report.
+func leaseHolders(ctx context.Context, cl *cluster, namespace string) (string, error) {
+	list := &coordinationv1.LeaseList{}
+	if err := cl.client.List(ctx, list, client.InNamespace(namespace), client.HasLabels{v1alpha1.LabelPresenceSatellite}); err != nil {
+		return "", err
+	}
+	byHolder := map[string]int{}
+	for _, l := range list.Items {
+		if l.Spec.HolderIdentity != nil {
+			byHolder[*l.Spec.HolderIdentity]++
+		}
+	}
+	counts := make([]int, 0, len(byHolder))
+	for _, n := range byHolder {
+		counts = append(counts, n)
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(counts)))
+	return fmt.Sprint(counts), nil
+}
+
+// leasesFresh waits until every presence Lease of the namespace was renewed at or after since,
+// and returns when the last one was.
+func leasesFresh(ctx context.Context, cl *cluster, namespace string, n int, since time.Time, limit time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		list := &coordinationv1.LeaseList{}
+		if err := cl.client.List(ctx, list, client.InNamespace(namespace), client.HasLabels{v1alpha1.LabelPresenceSatellite}); err != nil {
+			return time.Time{}, err
+		}
+		fresh, last := 0, since
+		for _, l := range list.Items {
+			if rt := l.Spec.RenewTime; rt != nil && !rt.Time.Before(since) {
+				fresh++
+				last = maxOf(last, rt.Time)
+			}
+		}
+		if fresh >= n {
+			return last, nil
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, fmt.Errorf("%d of %d presence Leases renewed since the API's return within %s", fresh, n, limit)
+		}
+		if err := sleep(ctx, 2*time.Second); err != nil {
+			return time.Time{}, err
+		}
+	}
+}
+
 // outagePhase stops kube-apiserver for -outage with every satellite connected, as the issue's
 // measurement did: the manager must not exit nor close a session, no satellite may go Offline,
 // and every lastHeartbeatAt must be fresh again within two report intervals of the API's return.
-func outagePhase(ctx context.Context, o options, r *report, cl *cluster, w *fleetWatch, m *manager, ctl *controller, names []string) error {
+func outagePhase(ctx context.Context, o options, r *report, cl *cluster, w *fleetWatch, replicas []*manager, ctl *controller, names []string) error {
 	// Events are counted by their whole-second creationTimestamp, as in the restart phase.
 	if err := sleep(ctx, time.Until(time.Now().Truncate(time.Second).Add(2*time.Second))); err != nil {
 		return err
@@ -775,22 +907,26 @@ func outagePhase(ctx context.Context, o options, r *report, cl *cluster, w *flee
 		return slept
 	}
 	resumed := time.Now()
-	if err := m.proc.Exited(); err != nil {
-		r.set("outage.exited", 1)
-		return fmt.Errorf("the manager exited during the outage: %w (log %s)", err, m.logPath)
+	for _, m := range replicas {
+		if err := m.proc.Exited(); err != nil {
+			r.set("outage.exited", 1)
+			return fmt.Errorf("a manager exited during the outage: %w (log %s)", err, m.logPath)
+		}
 	}
 	r.set("outage.exited", 0)
-	if err := m.waitReady(ctx, 5*time.Minute); err != nil {
-		return err
+	for _, m := range replicas {
+		if err := m.waitReady(ctx, 5*time.Minute); err != nil {
+			return err
+		}
 	}
 	r.set("outage.ready", time.Since(resumed).Seconds())
-	// lastHeartbeatAt has whole seconds.
-	since := resumed.Truncate(time.Second)
-	fresh, err := w.waitFor(ctx, names, 5*time.Minute, func(s *satRecord) bool { return !s.lastHeartbeat.Before(since) })
+	// The presence Lease carries the heartbeats now; lastHeartbeatAt is refreshed every ten
+	// report intervals only.
+	fresh, err := leasesFresh(ctx, cl, o.namespace, len(names), resumed, 5*time.Minute)
 	if err != nil {
 		return err
 	}
-	r.set("outage.fresh", maxTime(fresh).Sub(resumed).Seconds())
+	r.set("outage.fresh", fresh.Sub(resumed).Seconds())
 	after, err := ctl.call(request{Op: opCounters})
 	if err != nil {
 		return err
@@ -815,8 +951,8 @@ func outagePhase(ctx context.Context, o options, r *report, cl *cluster, w *flee
 	}
 	r.set("outage.events", float64(events))
 	r.set("outage.transitions", float64(w.offlineSince(stopped)))
-	fmt.Printf("outage of %s (leader election %t): manager exited 0 times, Ready %.1fs after the API's return, every lastHeartbeatAt fresh after %.1fs; %d sessions ended, %d SatelliteOffline/Online Events, %d Offline transitions\n",
-		o.outage, o.leaderElect, r.get("outage.ready"), r.get("outage.fresh"), closed, events, w.offlineSince(stopped))
+	fmt.Printf("outage of %s (leader election %t, %d replicas): no manager exited, all Ready %.1fs after the API's return, every presence Lease renewed after %.1fs; %d sessions ended, %d SatelliteOffline/Online Events, %d Offline transitions\n",
+		o.outage, o.leaderElect, len(replicas), r.get("outage.ready"), r.get("outage.fresh"), closed, events, w.offlineSince(stopped))
 	return nil
 }
 

@@ -31,6 +31,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -65,7 +66,9 @@ const (
 
 // swarm is N satellites in one process, each with its own connection.
 type swarm struct {
-	url string
+	// urls are the endpoints of the manager's replicas; a client dials them in turn, starting
+	// at its own index, as a Service spreads connections and a redial finds a live replica.
+	urls []string
 	// caps are the capabilities every client advertises.
 	caps    []string
 	clients []*satClient
@@ -106,6 +109,8 @@ type satClient struct {
 	writeErr  atomic.Pointer[error]
 	beatNow   chan struct{}
 	connected bool
+	// dials counts the client's dials, for the turn of urls.
+	dials int
 }
 
 // configState is one configId in a client's list: when it last appeared and disappeared.
@@ -130,7 +135,7 @@ type resultStep struct {
 
 func swarmMain(args []string) int {
 	fs := flag.NewFlagSet("swarm", flag.ExitOnError)
-	target := fs.String("target", "", "ws:// URL of the satellites' endpoint.")
+	target := fs.String("target", "", "ws:// URL of the satellites' endpoint; several, comma-separated, are dialled in turn.")
 	credsPath := fs.String("creds", "", "JSON file of the credentials, one per client.")
 	sources := fs.Int("sources", 199, "Loopback source addresses to spread the clients over: 127.0.0.2 and up.")
 	patches := fs.Bool("patches", true, "Advertise config_patch, as our agent does; false gets every list whole.")
@@ -145,7 +150,7 @@ func swarmMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "swarm: --sources must be 1 to 250")
 		return 2
 	}
-	sw := newSwarm(*target, creds, *sources)
+	sw := newSwarm(strings.Split(*target, ","), creds, *sources)
 	sw.caps = capabilities(*patches)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -162,8 +167,8 @@ func capabilities(patches bool) []string {
 	return []string{protocol.CapabilityCheckConfig}
 }
 
-func newSwarm(url string, creds []credential, sources int) *swarm {
-	sw := &swarm{url: url, started: time.Now(), changed: make(chan struct{}, 1), ends: map[string]int64{}, lists: newListCache()}
+func newSwarm(urls []string, creds []credential, sources int) *swarm {
+	sw := &swarm{urls: urls, started: time.Now(), changed: make(chan struct{}, 1), ends: map[string]int64{}, lists: newListCache()}
 	for i, c := range creds {
 		sw.clients = append(sw.clients, &satClient{
 			sw: sw, idx: i, cred: c,
@@ -211,6 +216,14 @@ func (sw *swarm) handle(ctx context.Context, req request) *response {
 	case opAwaitAuth:
 		times, err := sw.await(ctx, timeout, func(c *satClient) int64 {
 			if c.authAt >= req.Since {
+				return c.authAt
+			}
+			return 0
+		})
+		return withErr(&response{Times: times, Counters: sw.counters()}, err)
+	case opAwaitLive:
+		times, err := sw.await(ctx, timeout, func(c *satClient) int64 {
+			if c.connected {
 				return c.authAt
 			}
 			return 0
@@ -433,7 +446,9 @@ func (c *satClient) session(ctx context.Context) sessionEnd {
 		HandshakeTimeout: authWait,
 	}
 	hdr := http.Header{"User-Agent": {version}}
-	conn, resp, err := d.DialContext(ctx, sw.url, hdr)
+	url := sw.urls[(c.idx+c.dials)%len(sw.urls)]
+	c.dials++
+	conn, resp, err := d.DialContext(ctx, url, hdr)
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusServiceUnavailable {
 			sw.refused.Add(1)
