@@ -156,6 +156,14 @@ func (f *Fleet) ObserveViews(uid types.UID, views []PublishedView) {
 	}
 }
 
+// liveState is the presence of a satellite whose session is open here.
+func (s *satellite) liveState() string {
+	if s.silent {
+		return v1alpha1.PresenceSilent
+	}
+	return v1alpha1.PresenceConnected
+}
+
 // renewDueLocked reports whether a heartbeat of the satellite's session is to renew its
 // presence: the first heartbeat at least a renew interval after the last renewal does.
 func (f *Fleet) renewDueLocked(sat *satellite) bool {
@@ -192,7 +200,7 @@ func (f *Fleet) Displaced(uid types.UID, holder string, since time.Time) {
 		return
 	}
 	if sat.facts.ConnectedSince.After(since) {
-		f.publishLocked(sat, v1alpha1.PresenceConnected)
+		f.publishLocked(sat, sat.liveState())
 		return
 	}
 	fx.close(sat.conn, protocol.CloseReplaced, "replaced by a session on replica "+holder, &protocol.Shutdown{Reason: protocol.ShutdownReplaced})

@@ -165,6 +165,11 @@ func (w *Writer) next(ctx context.Context) bool {
 	w.mu.Lock()
 	if e := w.entries[key]; e != nil && e.written < p.Seq {
 		e.written = p.Seq
+		if e.latest.Seq == p.Seq {
+			// Written: only its number is needed now, to order the next publications; the
+			// views need not be held twice, here and in the fleet.
+			e.latest = fleet.Presence{Seq: p.Seq}
+		}
 	}
 	w.mu.Unlock()
 	return true
