@@ -104,15 +104,15 @@ type SatelliteStatus struct {
 	State SatelliteState `json:"state,omitempty"`
 
 	// lastHeartbeatAt is when the manager last received a heartbeat, by the manager's clock.
-	// To spare the API server it is refreshed at most once per status report interval.
+	// The satellite's presence Lease (satellite-<name>) carries its heartbeats; to spare the API
+	// server this field is refreshed while Online only once per ten status report intervals
+	// (10 minutes by default), and on every change of state.
 	// +optional
 	LastHeartbeatAt *metav1.Time `json:"lastHeartbeatAt,omitempty"`
 
-	// lastSeenAt is when the manager last saw the satellite Online, by its own clock. While
-	// Online it is refreshed once per status report interval (60 s by default), the budget of
-	// one status write per satellite per interval, so that its age stays within that interval
-	// and a few seconds (one and a half intervals just after connecting, two while the manager
-	// is behind on its writes); once Offline it is the last heartbeat.
+	// lastSeenAt is when the manager last saw the satellite: its last heartbeat, set when it
+	// goes Offline. It is empty while the satellite is Online, as it is being seen; the
+	// presence Lease's renewTime says when its holder last renewed it.
 	// +optional
 	LastSeenAt *metav1.Time `json:"lastSeenAt,omitempty"`
 
@@ -126,8 +126,9 @@ type SatelliteStatus struct {
 	ConnectedSince *metav1.Time `json:"connectedSince,omitempty"`
 
 	// assignments is how many health-check assignments are relayed to the satellite. It is
-	// refreshed with the status writes that are due anyway (at most one per status report
-	// interval while Online), never by a write of its own, so it may lag that long.
+	// refreshed with the status writes that are due anyway (one per ten status report intervals
+	// while Online, and every change of state), never by a write of its own, so it may lag that
+	// long.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:default=0
