@@ -50,8 +50,9 @@ type Config struct {
 	// DisconnectGrace is how long a cleanly disconnected satellite stays Online; 0 means one
 	// heartbeat interval.
 	DisconnectGrace time.Duration
-	// StatusReportInterval is the least time between two renewals of a satellite's presence
-	// Lease; status.lastHeartbeatAt is refreshed every StatusRefreshIntervals of them.
+	// StatusReportInterval sets the write budget: at most one write per satellite per interval,
+	// presence Lease and status together. status.lastHeartbeatAt is refreshed every
+	// StatusRefreshIntervals of them, and the Lease renewed with what is left (renewInterval).
 	StatusReportInterval time.Duration
 	// MaxConcurrentReconciles is how many Satellites, and how many assignments, are reconciled
 	// at once; 0 means 32. A reconcile waits mostly on its status write, and 10,000 Satellites
@@ -179,7 +180,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 	if err := mgr.Add(writer); err != nil {
 		return nil, fmt.Errorf("adding the presence writer: %w", err)
 	}
-	f := fleet.New(fleet.Options{StatusRefresh: cfg.StatusReportInterval, Presence: writer, RenewInterval: cfg.StatusReportInterval}, clk)
+	f := fleet.New(fleet.Options{StatusRefresh: cfg.StatusReportInterval, Presence: writer, RenewInterval: renewInterval(cfg.StatusReportInterval)}, clk)
 	op.Fleet = f
 	if err := presence.Watch(ctx, mgr.GetCache(), identity, f); err != nil {
 		return nil, err
@@ -276,6 +277,13 @@ func wakeAll(ctx context.Context, c client.Reader, f *fleet.Fleet, log logr.Logg
 		hcaKeys = append(hcaKeys, client.ObjectKeyFromObject(&hcas.Items[i]))
 	}
 	f.WakeAll(satKeys, hcaKeys)
+}
+
+// renewInterval is the least time between two renewals of a presence Lease: with the status
+// refresh every StatusRefreshIntervals report intervals, the budget of one write per satellite
+// per report interval leaves the renewals (n-1)/n of it.
+func renewInterval(reportInterval time.Duration) time.Duration {
+	return reportInterval * StatusRefreshIntervals / (StatusRefreshIntervals - 1)
 }
 
 // StatusRefreshIntervals is how many presence renewals pass between two refreshes of an Online
