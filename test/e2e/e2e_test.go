@@ -205,8 +205,8 @@ var _ = Describe("A user", Ordered, func() {
 		leaderLease := "lease/satellite-operator.checkstack.io"
 		Eventually(jsonpath(leaderLease, ".spec.holderIdentity", "-n", namespace)).ShouldNot(BeEmpty())
 		leader := jsonpath(leaderLease, ".spec.holderIdentity", "-n", namespace)()
-		secondHub, secondProbes := freePort(), freePort()
-		startManager(secondHub, secondProbes, freePort())
+		secondHub, secondProbes, secondMetrics := freePort(), freePort(), freePort()
+		startManager(secondHub, secondProbes, secondMetrics)
 		thirdProbes := freePort()
 		startManager(freePort(), thirdProbes, freePort())
 		for _, port := range []int{probePort, secondProbes, thirdProbes} {
@@ -223,6 +223,15 @@ var _ = Describe("A user", Ordered, func() {
 		Eventually(jsonpath(presence, ".metadata.annotations.satellite\\.checkstack\\.io/presence")).Should(Equal("Connected"))
 		holder := jsonpath(presence, ".spec.holderIdentity")()
 		Eventually(jsonpath("satellite/eu-west", ".status.state")).Should(Equal("Online"))
+		// A replica that does not lead reports the satellites it serves, and the states the
+		// leader wrote, so that alerts may take any replica's word.
+		Eventually(func() string {
+			_, body := getMetrics("https://"+addr(secondMetrics)+"/metrics", metricsToken)
+			return body
+		}).Should(And(
+			MatchRegexp(`satellite_connected\{namespace="default",region="eu-west-1",satellite="eu-west"\} 1`),
+			MatchRegexp(`satellite_info\{namespace="default",region="eu-west-1",satellite="eu-west",state="Online"\} 1`),
+		))
 		offlineEvents := kubectl("get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name")
 
 		By("killing the leader")
