@@ -41,7 +41,7 @@ type reconcilerMetrics struct {
 	assignmentSelected *prometheus.GaugeVec
 	assignmentOffline  *prometheus.GaugeVec
 	satelliteInfo      *prometheus.GaugeVec
-	// refreshesDeferred counts reconciles that left a due refresh of lastSeenAt for the next
+	// refreshesDeferred counts reconciles that left a due refresh of lastHeartbeatAt for the next
 	// interval, having come after its window: the reconciler is behind on its writes
 	// (liveness.refreshWindow).
 	refreshesDeferred prometheus.Counter
@@ -82,7 +82,7 @@ var controllerMetrics = sync.OnceValue(func() *reconcilerMetrics {
 	}, []string{"namespace", "assignment", "system"})
 	m.refreshesDeferred = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "satellite_status_refreshes_deferred_total",
-		Help: "Satellite reconciles that found a refresh of status.lastSeenAt due but its window closed, and left it for the next report interval: the reconciler is behind on its writes to the API server.",
+		Help: "Satellite reconciles that found a refresh of status.lastHeartbeatAt due but its window closed, and left it for the next report interval: the reconciler is behind on its writes to the API server.",
 	})
 	metrics.Registry.MustRegister(m.assignmentState, m.assignmentSelected, m.assignmentOffline, m.satelliteInfo, m.refreshesDeferred)
 	return m

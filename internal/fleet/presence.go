@@ -188,7 +188,7 @@ func (f *Fleet) SweepSilent() {
 
 // Displaced tells the fleet that the presence of the satellite with this UID is held by another
 // replica, for a session that authenticated at since. A session of its own that is older ends
-// with 4000 replaced, because the satellite dialled again and reached the other replica; one
+// with 4002 replaced, because the satellite dialled again and reached the other replica; one
 // that is newer publishes itself again, to take the presence back.
 func (f *Fleet) Displaced(uid types.UID, holder string, since time.Time) {
 	var fx effects

@@ -122,7 +122,7 @@ func TestPresenceIsPublishedOnEveryChangeAndRenewedOncePerInterval(t *testing.T)
 }
 
 // TestDisplacedClosesTheOlderSession checks the fence across replicas: an older session here
-// ends with 4000 when another replica holds the presence for a newer one, and a newer one here
+// ends with 4002 when another replica holds the presence for a newer one, and a newer one here
 // takes the presence back.
 func TestDisplacedClosesTheOlderSession(t *testing.T) {
 	f, clk, sink := newPresenceFleet()
