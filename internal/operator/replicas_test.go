@@ -92,6 +92,7 @@ var _ = Describe("Every replica", func() {
 		defer second.close()
 		Eventually(first.ended).Should(BeTrue(), "the older session, on the other replica, was closed")
 		Expect(first.closeCode()).To(Equal(protocol.CloseReplaced))
+		Expect(first.shutdownReason()).To(Equal(protocol.ShutdownReplaced))
 		Eventually(func() *string { return presenceLease(ctx, sat).Spec.HolderIdentity }).Should(HaveValue(Equal(lead.op.Identity)))
 
 		second.send(result) // the agent resends what it holds no ack for

@@ -96,7 +96,7 @@ func newerElsewhere(lease *coordinationv1.Lease, identity string, since time.Tim
 	if h == "" || h == identity || lease.Spec.AcquireTime == nil {
 		return false
 	}
-	return lease.Spec.AcquireTime.Time.After(since.Truncate(time.Microsecond))
+	return lease.Spec.AcquireTime.After(since.Truncate(time.Microsecond))
 }
 
 // live reports whether the Lease says its holder has the satellite's session open.
