@@ -82,8 +82,9 @@ type Operator struct {
 
 // CacheOptions limits the manager's cache of Secrets to the token Secrets and of Leases to the
 // presence Leases, the only ones the operator reads through it, instead of every one of the
-// cluster, and every cached kind to namespaces when any are given. The Secrets that checks may use have a cache of their own (Setup):
-// one informer takes one label selector, and a selector cannot say "this label or that one".
+// cluster, and every cached kind to namespaces when any are given. The Secrets that checks may
+// use have a cache of their own (Setup): one informer takes one label selector, and a selector
+// cannot say "this label or that one".
 func CacheOptions(namespaces []string) cache.Options {
 	return cache.Options{
 		DefaultNamespaces: namespaceConfigs(namespaces),
