@@ -100,8 +100,11 @@ func TestCheckstackSessionGetsItsDialect(t *testing.T) {
 		t.Fatalf("a satellite advertising nothing got %+v, want the Checkstack http strategy with its collector", as)
 	}
 	first := as[0].ConfigID
-	if agent, _ := f.Agent("uid-1"); agent.Dialect != protocol.DialectCheckstack {
-		t.Errorf("agent %+v, want dialect checkstack", agent)
+	f.mu.Lock()
+	dialect := f.satellites["uid-1"].agent.dialect()
+	f.mu.Unlock()
+	if dialect != protocol.DialectCheckstack {
+		t.Errorf("agent dialect %q, want checkstack", dialect)
 	}
 
 	// The raw status of a 200 is judged against expectedStatusCodes [204].

@@ -81,7 +81,7 @@ func TestSessionFacts(t *testing.T) {
 	f, clk := newTestFleet()
 	t0 := clk.Now()
 	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_a"))
-	if _, ok := f.Facts("uid-1"); ok {
+	if _, ok := f.facts("uid-1"); ok {
 		t.Fatal("facts of a satellite that never connected")
 	}
 	if _, _, err := f.Authenticate("uid-1", "csat_wrong", oursCaps, &recordingConn{}); err == nil {
@@ -119,7 +119,7 @@ func TestSessionFacts(t *testing.T) {
 		t.Errorf("%d wake-ups for heartbeats, want 0", s)
 	}
 	want := liveness.Facts{Connected: true, ConnectedSince: t0.Add(time.Second), LastHeartbeat: t0.Add(3 * time.Second), Version: "0.1.0"}
-	got, _ := f.Facts("uid-1")
+	got, _ := f.facts("uid-1")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("facts (-want +got):\n%s", diff)
 	}
@@ -127,7 +127,7 @@ func TestSessionFacts(t *testing.T) {
 	clk.Step(time.Second)
 	f.Disconnected(current, true, 0, "")
 	want.Connected, want.DisconnectedAt = false, t0.Add(4*time.Second)
-	got, _ = f.Facts("uid-1")
+	got, _ = f.facts("uid-1")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("facts after a clean disconnect (-want +got):\n%s", diff)
 	}
@@ -136,7 +136,7 @@ func TestSessionFacts(t *testing.T) {
 	}
 
 	f.RemoveSatellite(types.NamespacedName{Namespace: "monitoring", Name: "eu-west"})
-	if _, ok := f.Facts("uid-1"); ok {
+	if _, ok := f.facts("uid-1"); ok {
 		t.Error("facts of a deleted satellite")
 	}
 	if f.Unknown([]types.UID{"uid-1"}) == 0 {
@@ -155,7 +155,7 @@ func TestTokenRotationAndDeletionCloseTheSession(t *testing.T) {
 	if conn.closed != protocol.CloseAuthFailed {
 		t.Errorf("a rotation closed the session with %d, want %d", conn.closed, protocol.CloseAuthFailed)
 	}
-	if facts, _ := f.Facts("uid-1"); facts.Connected {
+	if facts, _ := f.facts("uid-1"); facts.Connected {
 		t.Error("the satellite counts as connected after its token rotated")
 	}
 	if _, _, err := f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{}); err == nil {
@@ -295,4 +295,16 @@ func TestSeedsReachSatellitesSelectedLater(t *testing.T) {
 	if diff := cmp.Diff(Counts{Healthy: 1, Unhealthy: 1, Unknown: 1}, rep.Counts); diff != "" {
 		t.Errorf("counts with a new satellite (-want +got):\n%s", diff)
 	}
+}
+
+// facts returns the liveness facts of the satellite with this UID, and whether it has
+// authenticated with this fleet: what the fleet publishes as its presence.
+func (f *Fleet) facts(uid types.UID) (liveness.Facts, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sat, ok := f.satellites[uid]
+	if !ok || !sat.hasFacts {
+		return liveness.Facts{}, false
+	}
+	return sat.facts, true
 }

@@ -205,8 +205,5 @@ func (f *Fleet) Displaced(uid types.UID, holder string, since time.Time) {
 	}
 	fx.close(sat.conn, protocol.CloseReplaced, "replaced by a session on replica "+holder, &protocol.Shutdown{Reason: protocol.ShutdownReplaced})
 	// The presence is the other replica's now: this one's end of the session is not published.
-	sat.conn, sat.sent = nil, nil
-	sat.facts.Connected = false
-	f.metrics.setConnected(sat, false)
-	fx.wakeSat = append(fx.wakeSat, sat.key)
+	f.endSessionLocked(sat, &fx)
 }

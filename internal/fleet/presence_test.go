@@ -147,7 +147,7 @@ func TestDisplacedClosesTheOlderSession(t *testing.T) {
 	if got := sink.take(); len(got) != 0 {
 		t.Errorf("the displaced session's end published %v: the presence is the other replica's", got)
 	}
-	if facts, _ := f.Facts("uid-1"); facts.Connected {
+	if facts, _ := f.facts("uid-1"); facts.Connected {
 		t.Error("the displaced satellite counts as connected here")
 	}
 }

@@ -309,18 +309,6 @@ func (f *Fleet) Relayed(uid types.UID) (int, bool) {
 	return len(sat.encoded()), true
 }
 
-// Agent returns what the satellite's agent advertised in its current or last session, and
-// whether it has authenticated with this manager.
-func (f *Fleet) Agent(uid types.UID) (AgentInfo, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sat, ok := f.satellites[uid]
-	if !ok || !sat.hasFacts {
-		return AgentInfo{}, false
-	}
-	return AgentInfo{Dialect: sat.agent.dialect(), Capabilities: slices.Clone(sat.agent.Capabilities)}, true
-}
-
 // TakeRepeatedClose returns, once, a run of RepeatedCloseThreshold closes with the same code
 // that the satellite's sessions reached; ok is false when none is due.
 func (f *Fleet) TakeRepeatedClose(uid types.UID) (RepeatedClose, bool) {

@@ -216,15 +216,20 @@ func (f *Fleet) Disconnected(h Handle, clean bool, code int, reason string) {
 
 // detachLocked ends the satellite's current session in its facts and metrics.
 func (f *Fleet) detachLocked(sat *satellite, clean bool, fx *effects) {
-	sat.conn, sat.sent = nil, nil
-	sat.facts.Connected = false
+	f.endSessionLocked(sat, fx)
 	state := v1alpha1.PresenceLost
 	if clean {
 		sat.facts.DisconnectedAt = f.clock.Now()
 		state = v1alpha1.PresenceDisconnected
 	}
-	f.metrics.setConnected(sat, false)
 	f.publishLocked(sat, state)
+}
+
+// endSessionLocked forgets the satellite's current session, without publishing its end.
+func (f *Fleet) endSessionLocked(sat *satellite, fx *effects) {
+	sat.conn, sat.sent = nil, nil
+	sat.facts.Connected = false
+	f.metrics.setConnected(sat, false)
 	fx.wakeSat = append(fx.wakeSat, sat.key)
 }
 
@@ -252,18 +257,6 @@ func (f *Fleet) ConfigFrame(h Handle) (frame []byte, ok bool) {
 	}
 	f.mu.Unlock()
 	return sf.get(), true
-}
-
-// Facts returns the liveness facts of the satellite with this UID, and whether it has
-// authenticated with this manager.
-func (f *Fleet) Facts(uid types.UID) (liveness.Facts, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sat, ok := f.satellites[uid]
-	if !ok || !sat.hasFacts {
-		return liveness.Facts{}, false
-	}
-	return sat.facts, true
 }
 
 // Ingest folds a result of the session's satellite into its view of the assignment, and
