@@ -78,8 +78,6 @@ type SatelliteFleet interface {
 	Relayed(types.UID) (int, bool)
 	// TakeRepeatedClose returns, once, a run of the same close of the satellite's sessions.
 	TakeRepeatedClose(uid types.UID) (fleet.RepeatedClose, bool)
-	// TakeDuplicate returns, once, a hold-down of agents that share the satellite's identity.
-	TakeDuplicate(uid types.UID) (fleet.Duplicate, bool)
 	// SatelliteEvents wakes the reconciler when a satellite connects, disconnects or changes
 	// version.
 	SatelliteEvents() <-chan event.TypedGenericEvent[*v1alpha1.Satellite]
@@ -228,10 +226,10 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 			"The manager closed the satellite's session %d times in a row with code %d (%s); the agent keeps doing what gets it closed",
 			rc.Count, rc.Code, rc.Reason)
 	}
-	if d, ok := r.Fleet.TakeDuplicate(sat.UID); ok {
+	if d, ok := r.Presence.TakeHoldDown(sat.UID, lease, since); ok {
 		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventDuplicateSatellite, "RefuseSession",
-			"Agents at %s and %s share this satellite's identity and kept replacing each other's session: the manager keeps the one at %s and refuses the others with close %d until %s. Give each agent a Satellite of its own",
-			d.Incumbent, d.Newcomer, d.Incumbent, protocol.CloseDuplicate, d.Until.UTC().Format(time.RFC3339))
+			"Agents at %s and %s share this satellite's identity and replaced each other's session %d times within %d s: the manager keeps the one at %s and refuses the others with close %d until %s. Give each agent a Satellite of its own",
+			d.Kept, d.Replaced, fleet.DuplicateReplacements, int(fleet.DuplicateWindow.Seconds()), d.Kept, protocol.CloseDuplicate, d.Until.UTC().Format(time.RFC3339))
 	}
 	if out.Event != nil {
 		r.Recorder.Eventf(sat, nil, out.Event.Type, out.Event.Reason, "Heartbeat", "%s", out.Event.Message)

@@ -19,14 +19,20 @@ package fleet
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
 // Two agents that share one identity replace each other's session, and a Checkstack agent dials
 // again after any close: measured, two of them replaced each other 30 times in 30 s, and each
-// new session ran the check at once, 5 times too often. After DuplicateReplacements replacements
-// within DuplicateWindow, the fleet keeps the incumbent for DuplicateHoldDown and refuses the
-// newcomers. One reconnect that replaces a half-open session is far from the limit.
+// new session ran the check at once, 5 times too often. DuplicateReplacements replacements
+// within DuplicateWindow hold the satellite's session down: from the last of them, for
+// DuplicateHoldDown, its session is kept and newcomers are refused. One reconnect that replaces
+// a half-open session is far from the limit.
+//
+// The replacements are counted across replicas: the replica that replaces a session records it
+// in the satellite's presence Lease, and every replica merges what the Leases record, so that
+// two agents that reach different replicas are held down as two on one replica are.
 const (
 	DuplicateReplacements = 3
 	DuplicateWindow       = time.Minute
@@ -47,43 +53,52 @@ func (e *DuplicateError) Error() string {
 		e.Until.UTC().Format(time.RFC3339))
 }
 
-// Duplicate is a hold-down that began, for the satellite's Warning Event.
-type Duplicate struct {
-	// Incumbent and Newcomer are the remote addresses of the kept session and of the refused one.
-	Incumbent, Newcomer string
-	// Until is when the hold-down ends.
-	Until time.Time
+// HoldDown returns the hold-down that the replacements, oldest first, began, if they began one:
+// DuplicateReplacements of them within DuplicateWindow begin it at the last of them. Every
+// replica decides from the same record, so they agree on it without telling each other.
+func HoldDown(replacements []time.Time) (since, until time.Time, held bool) {
+	n := len(replacements)
+	if n < DuplicateReplacements {
+		return time.Time{}, time.Time{}, false
+	}
+	since = replacements[n-1]
+	if since.Sub(replacements[n-DuplicateReplacements]) >= DuplicateWindow {
+		return time.Time{}, time.Time{}, false
+	}
+	return since, since.Add(DuplicateHoldDown), true
 }
 
-// duplicates is one satellite's record of replaced sessions.
+// MergeReplacements returns the newest DuplicateReplacements times of a and b, oldest first and
+// without repeats: what two replicas' records of one satellite's replacements hold together.
+func MergeReplacements(a, b []time.Time) []time.Time {
+	all := append(slices.Clone(a), b...)
+	slices.SortFunc(all, time.Time.Compare)
+	all = slices.CompactFunc(all, time.Time.Equal)
+	if len(all) > DuplicateReplacements {
+		all = all[len(all)-DuplicateReplacements:]
+	}
+	return all
+}
+
+// duplicates is one satellite's record of replaced sessions: its own replacements and those
+// other replicas recorded in the satellite's presence Lease.
 type duplicates struct {
-	// replaced are the times of the last replacements, at most DuplicateReplacements.
+	// replaced are the times of the last replacements, oldest first, at most
+	// DuplicateReplacements.
 	replaced []time.Time
-	// holdUntil is the end of the current hold-down, if any.
-	holdUntil time.Time
-	// due is the hold-down that began, until the reconciler takes it.
-	due *Duplicate
+	// replacedAddr is the remote address of the session that this replica's last replacement
+	// closed, for the Warning Event that a hold-down begun here gets.
+	replacedAddr string
 }
 
-// admit decides whether a newcomer may replace the incumbent session at now; when it may not,
-// it returns the refusal, and began is true for the refusal that started the hold-down.
-func (d *duplicates) admit(now time.Time, incumbent, newcomer string) (refusal *DuplicateError, began bool) {
-	if now.Before(d.holdUntil) {
-		return &DuplicateError{Until: d.holdUntil}, false
+// admit decides whether a newcomer may replace the incumbent session, at incumbentAddr, at now;
+// when it may, the replacement is recorded, and began is true when it begins a hold-down.
+func (d *duplicates) admit(now time.Time, incumbentAddr string) (refusal *DuplicateError, began bool) {
+	if _, until, held := HoldDown(d.replaced); held && now.Before(until) {
+		return &DuplicateError{Until: until}, false
 	}
-	kept := d.replaced[:0]
-	for _, t := range d.replaced {
-		if now.Sub(t) < DuplicateWindow {
-			kept = append(kept, t)
-		}
-	}
-	d.replaced = kept
-	if len(d.replaced) < DuplicateReplacements {
-		d.replaced = append(d.replaced, now)
-		return nil, false
-	}
-	d.replaced = nil
-	d.holdUntil = now.Add(DuplicateHoldDown)
-	d.due = &Duplicate{Incumbent: incumbent, Newcomer: newcomer, Until: d.holdUntil}
-	return &DuplicateError{Until: d.holdUntil}, true
+	d.replaced = MergeReplacements(d.replaced, []time.Time{now})
+	d.replacedAddr = incumbentAddr
+	since, _, held := HoldDown(d.replaced)
+	return nil, held && since.Equal(now)
 }

@@ -17,6 +17,7 @@ limitations under the License.
 package fleet
 
 import (
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -48,6 +49,13 @@ type Presence struct {
 	Threshold time.Duration
 	Agent     AgentInfo
 	Version   string
+	// RemoteAddr is the session's peer.
+	RemoteAddr string
+	// Replacements are the times of the satellite's last replaced sessions, on any replica,
+	// oldest first: the record that holds agents sharing its identity down (see HoldDown).
+	// ReplacedAddr is the peer of the session that this replica's last replacement closed, or "".
+	Replacements []time.Time
+	ReplacedAddr string
 	// Views are the satellite's views of its relayed assignments that this replica took
 	// results for, sorted by assignment: the leader folds them into the assignments' status,
 	// and the next replica to serve the satellite drops a resent result they already hold.
@@ -93,6 +101,11 @@ func (f *Fleet) publishLocked(sat *satellite, state string) {
 			views = append(views, PublishedView{Assignment: a.UID, CheckView: v})
 		}
 	}
+	var replacements []time.Time
+	var replacedAddr string
+	if d := sat.duplicates; d != nil {
+		replacements, replacedAddr = slices.Clone(d.replaced), d.replacedAddr
+	}
 	f.opts.Presence.Publish(Presence{
 		Key:           sat.key,
 		UID:           sat.uid,
@@ -103,6 +116,9 @@ func (f *Fleet) publishLocked(sat *satellite, state string) {
 		Threshold:     sat.threshold,
 		Agent:         AgentInfo{Dialect: sat.agent.dialect(), Capabilities: sat.agent.Capabilities},
 		Version:       sat.facts.Version,
+		RemoteAddr:    sat.remoteAddr,
+		Replacements:  replacements,
+		ReplacedAddr:  replacedAddr,
 		Views:         views,
 	})
 }
@@ -186,24 +202,78 @@ func (f *Fleet) SweepSilent() {
 	}
 }
 
-// Displaced tells the fleet that the presence of the satellite with this UID is held by another
-// replica, for a session that authenticated at since. A session of its own that is older ends
-// with 4002 replaced, because the satellite dialled again and reached the other replica; one
-// that is newer publishes itself again, to take the presence back.
-func (f *Fleet) Displaced(uid types.UID, holder string, since time.Time) {
+// Elsewhere is a session of a satellite that another replica holds, as the satellite's presence
+// Lease tells it.
+type Elsewhere struct {
+	// Holder is the replica.
+	Holder string
+	// Since is when the session authenticated.
+	Since time.Time
+	// Open is false once the holder published the session's end.
+	Open bool
+	// Silent is true when the holder heard nothing from the satellite for its offline
+	// threshold: a newcomer that replaces a half-open session is an ordinary reconnect.
+	Silent bool
+	// RemoteAddr is the session's peer.
+	RemoteAddr string
+	// For is how long from now the holder promises the session open: the Lease's duration, past
+	// which a replica that died holds the satellite no longer.
+	For time.Duration
+}
+
+// elsewhere is what the fleet keeps of another replica's open session: a newcomer that
+// replaces it counts towards a hold-down as one that replaces a session here.
+type elsewhere struct {
+	remoteAddr string
+	until      time.Time
+}
+
+// Displaced tells the fleet of the session of the satellite with this UID that another replica
+// holds, or held last. A session of this replica's that is older ends with 4002 replaced,
+// because the satellite dialled again and reached the other replica; one that is newer
+// publishes itself again, to take the presence back.
+func (f *Fleet) Displaced(uid types.UID, e Elsewhere) {
 	var fx effects
 	defer f.run(&fx)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	sat := f.satellites[uid]
-	if sat == nil || sat.conn == nil {
+	if sat == nil {
 		return
 	}
-	if sat.facts.ConnectedSince.After(since) {
+	if !e.Open {
+		sat.elsewhere = nil
+		return
+	}
+	if sat.conn != nil && sat.facts.ConnectedSince.After(e.Since) {
 		f.publishLocked(sat, sat.liveState())
 		return
 	}
-	fx.close(sat.conn, protocol.CloseReplaced, "replaced by a session on replica "+holder, &protocol.Shutdown{Reason: protocol.ShutdownReplaced})
+	until := f.clock.Now()
+	if !e.Silent {
+		until = until.Add(e.For)
+	}
+	sat.elsewhere = &elsewhere{remoteAddr: e.RemoteAddr, until: until}
+	if sat.conn == nil {
+		return
+	}
+	fx.close(sat.conn, protocol.CloseReplaced, "replaced by a session on replica "+e.Holder, &protocol.Shutdown{Reason: protocol.ShutdownReplaced})
 	// The presence is the other replica's now: this one's end of the session is not published.
 	f.endSessionLocked(sat, &fx)
+}
+
+// ObserveReplacements merges the replacements of the satellite with this UID that its presence
+// Lease records, oldest first, into this replica's record: a hold-down that agents reaching
+// different replicas began holds here too.
+func (f *Fleet) ObserveReplacements(uid types.UID, replacements []time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sat := f.satellites[uid]
+	if sat == nil || len(replacements) == 0 {
+		return
+	}
+	if sat.duplicates == nil {
+		sat.duplicates = &duplicates{}
+	}
+	sat.duplicates.replaced = MergeReplacements(sat.duplicates.replaced, replacements)
 }

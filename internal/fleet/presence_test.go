@@ -130,7 +130,7 @@ func TestDisplacedClosesTheOlderSession(t *testing.T) {
 	h, _, _ := f.Authenticate("uid-1", "csat_a", oursCaps, conn)
 	sink.take()
 
-	f.Displaced("uid-1", "replica-b", clk.Now().Add(-time.Second))
+	f.Displaced("uid-1", Elsewhere{Holder: "replica-b", Since: clk.Now().Add(-time.Second), Open: true, For: time.Minute})
 	if conn.closed != 0 {
 		t.Fatalf("a newer session here was closed with %d for an older one elsewhere", conn.closed)
 	}
@@ -139,7 +139,7 @@ func TestDisplacedClosesTheOlderSession(t *testing.T) {
 	}
 
 	clk.Step(time.Second)
-	f.Displaced("uid-1", "replica-b", clk.Now())
+	f.Displaced("uid-1", Elsewhere{Holder: "replica-b", Since: clk.Now(), Open: true, For: time.Minute})
 	if conn.closed != protocol.CloseReplaced {
 		t.Errorf("an older session here was closed with %d, want %d", conn.closed, protocol.CloseReplaced)
 	}

@@ -45,9 +45,14 @@ type satellite struct {
 	offline bool
 
 	// conn is the live authenticated session, or nil; session numbers it, so that the end of
-	// a replaced session is told apart from the end of the current one.
-	conn    Conn
-	session uint64
+	// a replaced session is told apart from the end of the current one. remoteAddr is the peer
+	// of the current or last session.
+	conn       Conn
+	session    uint64
+	remoteAddr string
+	// elsewhere is the satellite's session on another replica while its presence Lease says it
+	// is open, or nil.
+	elsewhere *elsewhere
 	// facts are the liveness facts of the current or last session; hasFacts is false until the
 	// satellite first authenticates with this manager.
 	facts    liveness.Facts
@@ -320,20 +325,6 @@ func (f *Fleet) TakeRepeatedClose(uid types.UID) (RepeatedClose, bool) {
 	}
 	sat.closes.due = false
 	return RepeatedClose{Code: sat.closes.code, Reason: sat.closes.reason, Count: sat.closes.count}, true
-}
-
-// TakeDuplicate returns, once, the hold-down that began because agents sharing the satellite's
-// identity kept replacing each other; ok is false when none is due.
-func (f *Fleet) TakeDuplicate(uid types.UID) (Duplicate, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sat, ok := f.satellites[uid]
-	if !ok || sat.duplicates == nil || sat.duplicates.due == nil {
-		return Duplicate{}, false
-	}
-	d := *sat.duplicates.due
-	sat.duplicates.due = nil
-	return d, true
 }
 
 // Unknown counts the Satellites of uids whose credentials the fleet does not hold.

@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 
@@ -95,22 +96,25 @@ func (f *Fleet) Authenticate(clientID, token string, caps []string, conn Conn) (
 		return Handle{}, nil, ErrInvalidCredentials
 	}
 	now := f.clock.Now()
-	if sat.conn != nil {
+	if incumbent, ok := f.incumbentLocked(sat, now); ok {
 		if sat.duplicates == nil {
 			sat.duplicates = &duplicates{}
 		}
-		if dup, began := sat.duplicates.admit(now, sat.conn.RemoteAddr(), conn.RemoteAddr()); dup != nil {
-			if began {
-				key := sat.key
-				fx.metrics = append(fx.metrics, func() { f.metrics.duplicateHoldDowns.WithLabelValues(key.Namespace, key.Name).Inc() })
-				fx.wakeSat = append(fx.wakeSat, sat.key)
-			}
+		dup, began := sat.duplicates.admit(now, incumbent)
+		if dup != nil {
 			return Handle{}, nil, dup
 		}
+		if began {
+			key := sat.key
+			fx.metrics = append(fx.metrics, func() { f.metrics.duplicateHoldDowns.WithLabelValues(key.Namespace, key.Name).Inc() })
+		}
+	}
+	if sat.conn != nil {
 		fx.close(sat.conn, protocol.CloseReplaced, "replaced by a newer connection", &protocol.Shutdown{Reason: protocol.ShutdownReplaced})
 	}
+	sat.elsewhere = nil
 	f.lastSession++
-	sat.conn, sat.session = conn, f.lastSession
+	sat.conn, sat.session, sat.remoteAddr = conn, f.lastSession, conn.RemoteAddr()
 	sat.facts = liveness.Facts{Connected: true, ConnectedSince: now, LastHeartbeat: now}
 	sat.hasFacts, sat.silent = true, false
 	f.setAgentLocked(sat, caps, &fx)
@@ -123,6 +127,20 @@ func (f *Fleet) Authenticate(clientID, token string, caps []string, conn Conn) (
 	f.metrics.setConnected(sat, true)
 	fx.wakeSat = append(fx.wakeSat, sat.key)
 	return Handle{sat: sat, id: sat.session}, sat.encoded(), nil
+}
+
+// incumbentLocked returns the remote address of the session that a newcomer of the satellite
+// would replace at now, if one would be: this replica's, unless the satellite fell silent (a
+// half-open session that its agent dialled again to leave), or another replica's while its
+// presence Lease says it is open.
+func (f *Fleet) incumbentLocked(sat *satellite, now time.Time) (string, bool) {
+	switch {
+	case sat.conn != nil:
+		return sat.conn.RemoteAddr(), !sat.silent
+	case sat.elsewhere != nil && now.Before(sat.elsewhere.until):
+		return sat.elsewhere.remoteAddr, true
+	}
+	return "", false
 }
 
 // currentLocked reports whether h is its satellite's live session.

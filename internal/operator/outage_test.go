@@ -163,14 +163,21 @@ func dialAgent(hubAddr string, sat *testutil.Satellite) *agentConn {
 	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+hubAddr+protocol.Path, nil)
 	Expect(err).NotTo(HaveOccurred())
 	_ = resp.Body.Close()
-	a := &agentConn{ws: ws, acks: map[string]bool{}, end: make(chan struct{})}
-	a.send(&protocol.Authenticate{ClientID: sat.ClientID, Token: sat.Token, Capabilities: []string{protocol.CapabilityCheckConfig}})
-	_, data, err := ws.ReadMessage()
+	data, err := protocol.Encode(&protocol.Authenticate{ClientID: sat.ClientID, Token: sat.Token, Capabilities: []string{protocol.CapabilityCheckConfig}})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(ws.WriteMessage(websocket.TextMessage, data)).To(Succeed())
+	_, data, err = ws.ReadMessage()
 	Expect(err).NotTo(HaveOccurred())
 	m, err := protocol.DecodeFromManager(data)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(m).To(BeAssignableToTypeOf(&protocol.Authenticated{}))
+	return startAgent(ws)
+}
 
+// startAgent runs an authenticated session: it reads what the manager sends and heartbeats
+// every second until closed.
+func startAgent(ws *websocket.Conn) *agentConn {
+	a := &agentConn{ws: ws, acks: map[string]bool{}, end: make(chan struct{})}
 	stop := make(chan struct{})
 	a.close = func() {
 		close(stop)

@@ -18,11 +18,14 @@ package operator_test
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/gorilla/websocket"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -108,7 +111,85 @@ var _ = Describe("Every replica", func() {
 		Expect(eventReasons(ctx, ns, sat.Obj.Name)).To(ConsistOf(v1alpha1.EventTokenGenerated, v1alpha1.EventSatelliteOnline),
 			"a satellite that moved between replicas never went away")
 	})
+
+	It("hold agents that share an identity down across replicas: the incumbent is kept, newcomers get 4009, one Event", func() {
+		c := running.Client
+		lead, follower := leader()
+		ns := testutil.NewNamespace(ctx, c)
+		sat, _ := satelliteWithAssignment(ctx, ns)
+		Eventually(follower.op.Fleet.Verify).WithArguments(sat.ClientID, sat.Token).Should(BeTrue())
+		hubs := []string{lead.hubAddr, follower.hubAddr}
+
+		By("two agents that reach different replicas and dial again after every close")
+		var incumbent *agentConn
+		var kept, replaced string
+		replacements := 0
+		for attempt := 0; ; attempt++ {
+			Expect(attempt).To(BeNumerically("<=", fleet.DuplicateReplacements+2), "no hold-down after %d replacements", replacements)
+			next, code := dialOrRefused(hubs[attempt%2], sat)
+			if next == nil {
+				Expect(code).To(Equal(protocol.CloseDuplicate))
+				break
+			}
+			if incumbent != nil {
+				// The replica it was on closes it when it sees the Lease taken, and has then merged
+				// the replacements the Lease records: the next dial goes to it.
+				Eventually(incumbent.ended).Should(BeTrue())
+				Expect(incumbent.closeCode()).To(Equal(protocol.CloseReplaced))
+				replaced = incumbent.ws.LocalAddr().String()
+				replacements++
+			}
+			incumbent, kept = next, next.ws.LocalAddr().String()
+		}
+		defer incumbent.close()
+		// The first replacement may come before the other replica saw the first session's Lease.
+		Expect(replacements).To(BeNumerically(">=", fleet.DuplicateReplacements))
+
+		for _, hub := range hubs {
+			_, code := dialOrRefused(hub, sat)
+			Expect(code).To(Equal(protocol.CloseDuplicate), "a newcomer on %s is refused", hub)
+		}
+		duplicateEvents := func() []string {
+			var notes []string
+			list := &eventsv1.EventList{}
+			Expect(c.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			for _, e := range list.Items {
+				if e.Regarding.Name == sat.Obj.Name && e.Reason == v1alpha1.EventDuplicateSatellite {
+					notes = append(notes, e.Note)
+				}
+			}
+			return notes
+		}
+		Eventually(duplicateEvents).Should(HaveLen(1))
+		Consistently(duplicateEvents).WithTimeout(2 * time.Second).Should(HaveLen(1))
+		Expect(duplicateEvents()[0]).To(And(ContainSubstring(kept), ContainSubstring(replaced)))
+		Expect(incumbent.ended()).To(BeFalse(), "the incumbent was kept")
+		Expect(sat.Get(ctx, c).Status.State).To(Equal(v1alpha1.SatelliteOnline))
+	})
 })
+
+// dialOrRefused dials hubAddr as the satellite: it returns the session when it was authenticated,
+// or the close code it was refused with.
+func dialOrRefused(hubAddr string, sat *testutil.Satellite) (*agentConn, int) {
+	GinkgoHelper()
+	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+hubAddr+protocol.Path, nil)
+	Expect(err).NotTo(HaveOccurred())
+	_ = resp.Body.Close()
+	data, err := protocol.Encode(&protocol.Authenticate{ClientID: sat.ClientID, Token: sat.Token, Capabilities: []string{protocol.CapabilityCheckConfig}})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(ws.WriteMessage(websocket.TextMessage, data)).To(Succeed())
+	for {
+		_, data, err := ws.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return nil, ce.Code
+		}
+		Expect(err).NotTo(HaveOccurred())
+		if _, ok := decode(data).(*protocol.Authenticated); ok {
+			return startAgent(ws), 0
+		}
+	}
+}
 
 // presenceLease reads the satellite's presence Lease.
 func presenceLease(ctx context.Context, sat *testutil.Satellite) *coordinationv1.Lease {

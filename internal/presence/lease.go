@@ -72,6 +72,17 @@ func fill(lease *coordinationv1.Lease, p fleet.Presence, identity string, report
 	if p.Version != "" {
 		lease.Annotations[v1alpha1.AnnotationAgentVersion] = p.Version
 	}
+	if p.RemoteAddr != "" {
+		lease.Annotations[v1alpha1.AnnotationRemoteAddress] = p.RemoteAddr
+	}
+	// Replicas merge their records of replacements here rather than overwrite each other's:
+	// a replica whose cache is behind the Lease still keeps what another one recorded.
+	if r := fleet.MergeReplacements(Replacements(lease), p.Replacements); len(r) > 0 {
+		lease.Annotations[v1alpha1.AnnotationReplacements] = encodeTimes(r)
+	}
+	if p.ReplacedAddr != "" {
+		lease.Annotations[v1alpha1.AnnotationReplacedAddress] = p.ReplacedAddr
+	}
 	if views := encodeViews(p.Views); views != "" {
 		lease.Annotations[v1alpha1.AnnotationViews] = views
 	} else {
@@ -147,4 +158,30 @@ func Views(lease *coordinationv1.Lease) []fleet.PublishedView {
 		return nil
 	}
 	return views
+}
+
+// Replacements decodes the times of replaced sessions a presence Lease records, oldest first;
+// malformed ones are skipped.
+func Replacements(lease *coordinationv1.Lease) []time.Time {
+	data := lease.Annotations[v1alpha1.AnnotationReplacements]
+	if data == "" {
+		return nil
+	}
+	var out []time.Time
+	for field := range strings.SplitSeq(data, ",") {
+		if t, err := time.Parse(time.RFC3339Nano, field); err == nil {
+			out = append(out, t)
+		}
+	}
+	return fleet.MergeReplacements(nil, out)
+}
+
+// encodeTimes is the annotation form of replacement times: exact to the nanosecond, so that a
+// replica that reads its own record back finds the times it holds, not near copies of them.
+func encodeTimes(times []time.Time) string {
+	fields := make([]string, len(times))
+	for i, t := range times {
+		fields[i] = t.UTC().Format(time.RFC3339Nano)
+	}
+	return strings.Join(fields, ",")
 }

@@ -27,6 +27,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
+	"github.com/checkstack/satellite-operator/internal/fleet"
 	"github.com/checkstack/satellite-operator/internal/liveness"
 )
 
@@ -39,6 +40,8 @@ type Observer struct {
 
 	mu   sync.Mutex
 	seen map[types.NamespacedName]observation
+	// announced is the start of the last hold-down announced of each Lease.
+	announced map[types.NamespacedName]time.Time
 }
 
 // observation is when this replica first saw a version of a Lease.
@@ -49,7 +52,7 @@ type observation struct {
 
 // NewObserver returns an Observer that reads the time from clk.
 func NewObserver(clk clock.PassiveClock) *Observer {
-	return &Observer{clock: clk, seen: map[types.NamespacedName]observation{}}
+	return &Observer{clock: clk, seen: map[types.NamespacedName]observation{}, announced: map[types.NamespacedName]time.Time{}}
 }
 
 // Facts returns the liveness facts that the Lease of the Satellite with this UID carries, or nil
@@ -96,6 +99,7 @@ func (o *Observer) Facts(uid types.UID, lease *coordinationv1.Lease, since time.
 func (o *Observer) Forget(satellite types.NamespacedName) {
 	o.mu.Lock()
 	delete(o.seen, LeaseKey(satellite))
+	delete(o.announced, LeaseKey(satellite))
 	o.mu.Unlock()
 }
 
@@ -117,4 +121,39 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// HoldDownNotice is a hold-down of agents that share a satellite's identity, for its Warning
+// Event.
+type HoldDownNotice struct {
+	// Kept is the peer address of the session the hold-down keeps; Replaced is that of the
+	// session its last replacement closed.
+	Kept, Replaced string
+	// Until is when the hold-down ends.
+	Until time.Time
+}
+
+// TakeHoldDown returns, once, the hold-down that the replacements recorded in the Lease of the
+// Satellite with this UID began, while it lasts. One that began before since is left: the
+// leader of that time announced it.
+func (o *Observer) TakeHoldDown(uid types.UID, lease *coordinationv1.Lease, since time.Time) (HoldDownNotice, bool) {
+	if lease == nil || ownerUID(lease) != uid {
+		return HoldDownNotice{}, false
+	}
+	began, until, held := fleet.HoldDown(Replacements(lease))
+	if !held || began.Before(since) || !o.clock.Now().Before(until) {
+		return HoldDownNotice{}, false
+	}
+	key := types.NamespacedName{Namespace: lease.Namespace, Name: lease.Name}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.announced[key].Before(began) {
+		return HoldDownNotice{}, false
+	}
+	o.announced[key] = began
+	return HoldDownNotice{
+		Kept:     lease.Annotations[v1alpha1.AnnotationRemoteAddress],
+		Replaced: lease.Annotations[v1alpha1.AnnotationReplacedAddress],
+		Until:    until,
+	}, true
 }

@@ -129,3 +129,43 @@ func TestViewsAreBounded(t *testing.T) {
 		t.Errorf("views take %d bytes of the 256 KiB the API allows all annotations", size)
 	}
 }
+
+// TestReplacementsAreMergedAndAnnouncedOnce checks the record that holds agents sharing an
+// identity down: a replica's write keeps what another one recorded, and the leader announces the
+// hold-down it begins once, and not one that began before its term.
+func TestReplacementsAreMergedAndAnnouncedOnce(t *testing.T) {
+	lease := &coordinationv1.Lease{}
+	p := published(v1alpha1.PresenceConnected)
+	p.RemoteAddr, p.ReplacedAddr = "10.0.0.2:2000", "10.0.0.1:1000"
+	p.Replacements = []time.Time{t0.Add(time.Nanosecond), t0.Add(10 * time.Second)}
+	fill(lease, p, "replica-a", time.Minute)
+	if got := Replacements(lease); len(got) != 2 || !got[0].Equal(p.Replacements[0]) {
+		t.Fatalf("replacements read back %v, want %v exactly", got, p.Replacements)
+	}
+
+	// Replica B replaces replica A's session, from a record that missed A's second replacement.
+	p.RemoteAddr, p.ReplacedAddr = "10.0.0.1:1001", "10.0.0.2:2000"
+	p.Replacements = []time.Time{t0.Add(time.Nanosecond), t0.Add(20 * time.Second)}
+	fill(lease, p, "replica-b", time.Minute)
+	got := Replacements(lease)
+	if len(got) != 3 || !got[1].Equal(t0.Add(10*time.Second)) {
+		t.Fatalf("after replica-b's write the Lease records %v, want both replicas' three", got)
+	}
+
+	clk := clocktesting.NewFakeClock(t0.Add(30 * time.Second))
+	o := NewObserver(clk)
+	if _, ok := o.TakeHoldDown("uid-1", lease, t0.Add(21*time.Second)); ok {
+		t.Error("a hold-down that began before the term was announced")
+	}
+	d, ok := o.TakeHoldDown("uid-1", lease, t0)
+	want := HoldDownNotice{Kept: "10.0.0.1:1001", Replaced: "10.0.0.2:2000", Until: t0.Add(20*time.Second + fleet.DuplicateHoldDown)}
+	if !ok || d != want {
+		t.Errorf("announced %+v, %v; want %+v", d, ok, want)
+	}
+	if _, ok := o.TakeHoldDown("uid-1", lease, t0); ok {
+		t.Error("a hold-down was announced twice")
+	}
+	if _, ok := o.TakeHoldDown("uid-2", lease, t0); ok {
+		t.Error("the Lease of an earlier Satellite of the same name announced a hold-down")
+	}
+}

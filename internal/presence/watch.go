@@ -24,6 +24,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
@@ -31,10 +32,11 @@ import (
 )
 
 // Fleet is the fleet's side of what other replicas write: the fence, which closes a session of
-// this replica that another replica's newer session of the same satellite supersedes, and the
-// views they took results for.
+// this replica that another replica's newer session of the same satellite supersedes, the
+// replacements that hold agents sharing an identity down, and the views they took results for.
 type Fleet interface {
-	Displaced(uid types.UID, holder string, since time.Time)
+	Displaced(uid types.UID, e fleet.Elsewhere)
+	ObserveReplacements(uid types.UID, replacements []time.Time)
 	ObserveViews(uid types.UID, views []fleet.PublishedView)
 }
 
@@ -52,14 +54,23 @@ func Watch(ctx context.Context, c cache.Cache, identity string, f Fleet) error {
 		if !ok || lease.Labels[v1alpha1.LabelPresenceSatellite] == "" || lease.Spec.AcquireTime == nil {
 			return
 		}
+		uid := ownerUID(lease)
+		// This replica's own Leases too: a write merges the record another replica left there.
+		if r := Replacements(lease); len(r) > 0 {
+			f.ObserveReplacements(uid, r)
+		}
 		h := holder(lease)
 		if h == "" || h == identity {
 			return
 		}
-		uid := ownerUID(lease)
-		if live(lease) {
-			f.Displaced(uid, h, lease.Spec.AcquireTime.Time)
-		}
+		f.Displaced(uid, fleet.Elsewhere{
+			Holder:     h,
+			Since:      lease.Spec.AcquireTime.Time,
+			Open:       live(lease),
+			Silent:     lease.Annotations[v1alpha1.AnnotationPresence] == v1alpha1.PresenceSilent,
+			RemoteAddr: lease.Annotations[v1alpha1.AnnotationRemoteAddress],
+			For:        time.Duration(ptr.Deref(lease.Spec.LeaseDurationSeconds, 0)) * time.Second,
+		})
 		f.ObserveViews(uid, Views(lease))
 	}
 	_, err = informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
