@@ -76,8 +76,6 @@ type SatelliteFleet interface {
 	RemoveSatellite(types.NamespacedName)
 	// Relayed returns how many assignments are relayed to the satellite with this UID.
 	Relayed(types.UID) (int, bool)
-	// TakeRepeatedClose returns, once, a run of the same close of the satellite's sessions.
-	TakeRepeatedClose(uid types.UID) (fleet.RepeatedClose, bool)
 	// SatelliteEvents wakes the reconciler when a satellite connects, disconnects or changes
 	// version.
 	SatelliteEvents() <-chan event.TypedGenericEvent[*v1alpha1.Satellite]
@@ -221,7 +219,7 @@ func (r *SatelliteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if announceToken {
 		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventTokenSecretProblem, "CheckToken", "%s", tokenReady.Message)
 	}
-	if rc, ok := r.Fleet.TakeRepeatedClose(sat.UID); ok {
+	if rc, ok := r.Presence.TakeRepeatedClose(sat.UID, lease, since); ok {
 		r.Recorder.Eventf(sat, nil, corev1.EventTypeWarning, v1alpha1.EventRepeatedClose, "CloseSession",
 			"The manager closed the satellite's session %d times in a row with code %d (%s); the agent keeps doing what gets it closed",
 			rc.Count, rc.Code, rc.Reason)

@@ -96,13 +96,16 @@ const (
 	AnnotationViews = "satellite.checkstack.io/views"
 	// AnnotationRemoteAddress on a presence Lease is the peer address of the satellite's session.
 	AnnotationRemoteAddress = "satellite.checkstack.io/remote-address"
-	// AnnotationReplacements on a presence Lease are the times, RFC 3339 and comma-separated, of
-	// the last sessions of the satellite that a newer one replaced, on any replica: agents that
-	// share its identity and keep replacing each other are held down from this record.
+	// AnnotationReplacements on a presence Lease are the times, RFC 3339 and comma-separated, at
+	// which the satellite's last sessions were replaced by newer ones, on any replica: agents
+	// that share its identity and keep replacing each other are held down from this record.
 	AnnotationReplacements = "satellite.checkstack.io/replacements"
 	// AnnotationReplacedAddress on a presence Lease is the peer address of the session that the
 	// last replacement closed.
 	AnnotationReplacedAddress = "satellite.checkstack.io/replaced-address"
+	// AnnotationRepeatedClose on a presence Lease is the last run of the same close of the
+	// satellite's sessions that a replica reported: JSON, for the leader's Warning Event.
+	AnnotationRepeatedClose = "satellite.checkstack.io/repeated-close"
 	// AnnotationAgentCapabilities on a presence Lease are the agent's capabilities, comma-separated.
 	AnnotationAgentCapabilities = "satellite.checkstack.io/agent-capabilities"
 	// SecretKeyToken is the key of a token Secret that holds the token.

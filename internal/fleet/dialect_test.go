@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -176,16 +177,19 @@ func TestCheckstackSessionGetsItsDialect(t *testing.T) {
 	}
 }
 
+// TestRepeatedCloses checks that the same close three times in a row is counted once and
+// published with the satellite's presence, for the leader's Event, whichever replica closed.
 func TestRepeatedCloses(t *testing.T) {
-	f, _ := newTestFleet()
-	f.UpsertSatellite(satInfo("monitoring", "eu-west", "uid-1", "csat_a"))
+	f, clk, sink := newPresenceFleet()
 	closeOnce := func(code int) {
 		h, _, err := f.Authenticate("uid-1", "csat_a", nil, &recordingConn{})
 		if err != nil {
 			t.Fatal("not authenticated")
 		}
+		clk.Step(time.Second)
 		f.Disconnected(h, true, code, "frame too large")
 	}
+	reported := func() *RepeatedClose { return sink.got[len(sink.got)-1].RepeatedClose }
 	series := func() float64 {
 		return value(t, f.metrics.repeatedCloses.WithLabelValues("monitoring", "eu-west", "1009"))
 	}
@@ -195,16 +199,17 @@ func TestRepeatedCloses(t *testing.T) {
 	closeOnce(1008) // another close breaks the run
 	closeOnce(1009)
 	closeOnce(1009)
-	if _, due := f.TakeRepeatedClose("uid-1"); due {
-		t.Fatal("reported after two closes in a row")
+	if rc := reported(); rc != nil {
+		t.Fatalf("reported %+v after two closes in a row", rc)
 	}
 	closeOnce(1009)
-	rc, due := f.TakeRepeatedClose("uid-1")
-	if !due || rc.Code != 1009 || rc.Count != 3 || rc.Reason != "frame too large" {
-		t.Errorf("TakeRepeatedClose = %+v, %v; want 3 closes with 1009", rc, due)
+	want := RepeatedClose{Code: 1009, Reason: "frame too large", Count: 3, At: clk.Now()}
+	if rc := reported(); rc == nil || *rc != want {
+		t.Errorf("the third close published %+v, want %+v", rc, want)
 	}
-	if _, again := f.TakeRepeatedClose("uid-1"); again {
-		t.Error("the same run was reported twice")
+	closeOnce(1009)
+	if rc := reported(); rc == nil || *rc != want {
+		t.Errorf("a fourth close published %+v, want the same run as before", rc)
 	}
 	if got := series() - before; got != 1 {
 		t.Errorf("satellite_repeated_closes_total grew by %v, want 1", got)

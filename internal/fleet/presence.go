@@ -56,6 +56,9 @@ type Presence struct {
 	// ReplacedAddr is the peer of the session that this replica's last replacement closed, or "".
 	Replacements []time.Time
 	ReplacedAddr string
+	// RepeatedClose is the last run of the same close of the satellite's sessions that this
+	// replica reported, or nil.
+	RepeatedClose *RepeatedClose
 	// Views are the satellite's views of its relayed assignments that this replica took
 	// results for, sorted by assignment: the leader folds them into the assignments' status,
 	// and the next replica to serve the satellite drops a resent result they already hold.
@@ -119,6 +122,7 @@ func (f *Fleet) publishLocked(sat *satellite, state string) {
 		RemoteAddr:    sat.remoteAddr,
 		Replacements:  replacements,
 		ReplacedAddr:  replacedAddr,
+		RepeatedClose: sat.closes.reported,
 		Views:         views,
 	})
 }
@@ -253,7 +257,10 @@ func (f *Fleet) Displaced(uid types.UID, e Elsewhere) {
 	if !e.Silent {
 		until = until.Add(e.For)
 	}
-	sat.elsewhere = &elsewhere{remoteAddr: e.RemoteAddr, until: until}
+	if sat.elsewhere == nil {
+		sat.elsewhere = &elsewhere{} // kept across renewals: every replica sees every other's
+	}
+	*sat.elsewhere = elsewhere{remoteAddr: e.RemoteAddr, until: until}
 	if sat.conn == nil {
 		return
 	}

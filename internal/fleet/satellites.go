@@ -112,15 +112,19 @@ type closeStreak struct {
 	code   int
 	reason string
 	count  int
-	// due is true from the close that reached the threshold until the reconciler takes it.
-	due bool
+	// reported is the last run that reached the threshold, or nil: every presence of the
+	// satellite carries it, so that the leader announces it whichever replica closed the sessions.
+	reported *RepeatedClose
 }
 
-// RepeatedClose is a run of closes with the same code, for the satellite's Warning Event.
+// RepeatedClose is a run of closes with the same code, for the satellite's Warning Event; its
+// JSON form is what a presence Lease carries.
 type RepeatedClose struct {
-	Code   int
-	Reason string
-	Count  int
+	Code   int    `json:"code"`
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+	// At is when the run reached RepeatedCloseThreshold.
+	At time.Time `json:"at"`
 }
 
 // SatelliteInfo is what the SatelliteReconciler tells the fleet of a Satellite.
@@ -312,19 +316,6 @@ func (f *Fleet) Relayed(uid types.UID) (int, bool) {
 		return 0, false
 	}
 	return len(sat.encoded()), true
-}
-
-// TakeRepeatedClose returns, once, a run of RepeatedCloseThreshold closes with the same code
-// that the satellite's sessions reached; ok is false when none is due.
-func (f *Fleet) TakeRepeatedClose(uid types.UID) (RepeatedClose, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sat, ok := f.satellites[uid]
-	if !ok || !sat.closes.due {
-		return RepeatedClose{}, false
-	}
-	sat.closes.due = false
-	return RepeatedClose{Code: sat.closes.code, Reason: sat.closes.reason, Count: sat.closes.count}, true
 }
 
 // Unknown counts the Satellites of uids whose credentials the fleet does not hold.

@@ -200,7 +200,8 @@ func (f *Fleet) setAgentLocked(sat *satellite, caps []string, fx *effects) bool 
 // Disconnected records the end of a session; clean is true when a close frame ended it, code
 // and reason are the manager's close (code 0 when the peer or the network ended it). The same
 // close RepeatedCloseThreshold times in a row is reported: counted in
-// satellite_repeated_closes_total, and handed once to the SatelliteReconciler for an Event.
+// satellite_repeated_closes_total, and carried in the satellite's presence for the leader's
+// Warning Event.
 func (f *Fleet) Disconnected(h Handle, clean bool, code int, reason string) {
 	var fx effects
 	defer f.run(&fx)
@@ -209,26 +210,26 @@ func (f *Fleet) Disconnected(h Handle, clean bool, code int, reason string) {
 	if h.sat == nil || f.satellites[h.sat.uid] != h.sat {
 		return // deleted meanwhile
 	}
-	if f.currentLocked(h) {
-		f.detachLocked(h.sat, clean, &fx)
-	}
+	// The run first: the end of the session publishes it.
 	st := &h.sat.closes
 	switch code {
 	case 0:
-		*st = closeStreak{}
+		st.code, st.reason, st.count = 0, "", 0
 	case st.code:
 		st.count++
 		st.reason = reason
 	default:
-		*st = closeStreak{code: code, reason: reason, count: 1}
+		st.code, st.reason, st.count = code, reason, 1
 	}
 	if st.count == RepeatedCloseThreshold {
-		st.due = true
+		st.reported = &RepeatedClose{Code: code, Reason: reason, Count: st.count, At: f.clock.Now()}
 		key, label := h.sat.key, strconv.Itoa(code)
 		fx.metrics = append(fx.metrics, func() {
 			f.metrics.repeatedCloses.WithLabelValues(key.Namespace, key.Name, label).Inc()
 		})
-		fx.wakeSat = append(fx.wakeSat, h.sat.key)
+	}
+	if f.currentLocked(h) {
+		f.detachLocked(h.sat, clean, &fx)
 	}
 }
 

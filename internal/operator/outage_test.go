@@ -129,6 +129,20 @@ func getLease(ctx context.Context) *coordinationv1.Lease {
 	return lease
 }
 
+// eventNotes lists the notes of the Events with that reason about the object of that name in ns.
+func eventNotes(ctx context.Context, ns, name, reason string) []string {
+	GinkgoHelper()
+	events := &eventsv1.EventList{}
+	Expect(running.Client.List(ctx, events, client.InNamespace(ns))).To(Succeed())
+	var notes []string
+	for _, e := range events.Items {
+		if e.Regarding.Name == name && e.Reason == reason {
+			notes = append(notes, e.Note)
+		}
+	}
+	return notes
+}
+
 // eventReasons lists the reasons of the Events about the object of that name in ns.
 func eventReasons(ctx context.Context, ns, name string) []string {
 	GinkgoHelper()

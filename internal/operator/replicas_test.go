@@ -19,13 +19,13 @@ package operator_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
+	"github.com/gorilla/websocket"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/gorilla/websocket"
 	coordinationv1 "k8s.io/api/coordination/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -149,22 +149,31 @@ var _ = Describe("Every replica", func() {
 			_, code := dialOrRefused(hub, sat)
 			Expect(code).To(Equal(protocol.CloseDuplicate), "a newcomer on %s is refused", hub)
 		}
-		duplicateEvents := func() []string {
-			var notes []string
-			list := &eventsv1.EventList{}
-			Expect(c.List(ctx, list, client.InNamespace(ns))).To(Succeed())
-			for _, e := range list.Items {
-				if e.Regarding.Name == sat.Obj.Name && e.Reason == v1alpha1.EventDuplicateSatellite {
-					notes = append(notes, e.Note)
-				}
-			}
-			return notes
-		}
+		duplicateEvents := func() []string { return eventNotes(ctx, ns, sat.Obj.Name, v1alpha1.EventDuplicateSatellite) }
 		Eventually(duplicateEvents).Should(HaveLen(1))
 		Consistently(duplicateEvents).WithTimeout(2 * time.Second).Should(HaveLen(1))
 		Expect(duplicateEvents()[0]).To(And(ContainSubstring(kept), ContainSubstring(replaced)))
 		Expect(incumbent.ended()).To(BeFalse(), "the incumbent was kept")
 		Expect(sat.Get(ctx, c).Status.State).To(Equal(v1alpha1.SatelliteOnline))
+	})
+
+	It("report the same close three times in a row from the replica that does not lead", func() {
+		c := running.Client
+		_, follower := leader()
+		ns := testutil.NewNamespace(ctx, c)
+		sat, _ := satelliteWithAssignment(ctx, ns)
+		Eventually(follower.op.Fleet.Verify).WithArguments(sat.ClientID, sat.Token).Should(BeTrue())
+		for range fleet.RepeatedCloseThreshold {
+			agent := dialAgent(follower.hubAddr, sat)
+			agent.wmu.Lock()
+			_ = agent.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"heartbeat","version":"`+strings.Repeat("x", 1<<20)+`"}`))
+			agent.wmu.Unlock()
+			Eventually(agent.ended).Should(BeTrue())
+			Expect(agent.closeCode()).To(Equal(websocket.CloseMessageTooBig))
+		}
+		repeated := func() []string { return eventNotes(ctx, ns, sat.Obj.Name, v1alpha1.EventRepeatedClose) }
+		Eventually(repeated).Should(ConsistOf(ContainSubstring("3 times in a row with code 1009")))
+		Consistently(repeated).WithTimeout(2 * time.Second).Should(HaveLen(1))
 	})
 })
 

@@ -83,6 +83,12 @@ func fill(lease *coordinationv1.Lease, p fleet.Presence, identity string, report
 	if p.ReplacedAddr != "" {
 		lease.Annotations[v1alpha1.AnnotationReplacedAddress] = p.ReplacedAddr
 	}
+	// The last report of any replica stays until another one reports.
+	if rc := p.RepeatedClose; rc != nil {
+		if data, err := json.Marshal(rc); err == nil {
+			lease.Annotations[v1alpha1.AnnotationRepeatedClose] = string(data)
+		}
+	}
 	if views := encodeViews(p.Views); views != "" {
 		lease.Annotations[v1alpha1.AnnotationViews] = views
 	} else {
@@ -184,4 +190,17 @@ func encodeTimes(times []time.Time) string {
 		fields[i] = t.UTC().Format(time.RFC3339Nano)
 	}
 	return strings.Join(fields, ",")
+}
+
+// RepeatedClose decodes the last run of the same close that a presence Lease records, or nil.
+func RepeatedClose(lease *coordinationv1.Lease) *fleet.RepeatedClose {
+	data := lease.Annotations[v1alpha1.AnnotationRepeatedClose]
+	if data == "" {
+		return nil
+	}
+	rc := &fleet.RepeatedClose{}
+	if err := json.Unmarshal([]byte(data), rc); err != nil {
+		return nil
+	}
+	return rc
 }

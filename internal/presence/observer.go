@@ -40,8 +40,14 @@ type Observer struct {
 
 	mu   sync.Mutex
 	seen map[types.NamespacedName]observation
-	// announced is the start of the last hold-down announced of each Lease.
-	announced map[types.NamespacedName]time.Time
+	// announced is what the leader announced last of each Lease.
+	announced map[types.NamespacedName]announced
+}
+
+// announced is what a Lease recorded that the leader announced last: the start of a hold-down,
+// and when a run of the same close reached the threshold.
+type announced struct {
+	holdDown, repeatedClose time.Time
 }
 
 // observation is when this replica first saw a version of a Lease.
@@ -52,7 +58,7 @@ type observation struct {
 
 // NewObserver returns an Observer that reads the time from clk.
 func NewObserver(clk clock.PassiveClock) *Observer {
-	return &Observer{clock: clk, seen: map[types.NamespacedName]observation{}, announced: map[types.NamespacedName]time.Time{}}
+	return &Observer{clock: clk, seen: map[types.NamespacedName]observation{}, announced: map[types.NamespacedName]announced{}}
 }
 
 // Facts returns the liveness facts that the Lease of the Satellite with this UID carries, or nil
@@ -144,16 +150,42 @@ func (o *Observer) TakeHoldDown(uid types.UID, lease *coordinationv1.Lease, sinc
 	if !held || began.Before(since) || !o.clock.Now().Before(until) {
 		return HoldDownNotice{}, false
 	}
-	key := types.NamespacedName{Namespace: lease.Namespace, Name: lease.Name}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if !o.announced[key].Before(began) {
+	if !o.announce(lease, began, func(a *announced) *time.Time { return &a.holdDown }) {
 		return HoldDownNotice{}, false
 	}
-	o.announced[key] = began
 	return HoldDownNotice{
 		Kept:     lease.Annotations[v1alpha1.AnnotationRemoteAddress],
 		Replaced: lease.Annotations[v1alpha1.AnnotationReplacedAddress],
 		Until:    until,
 	}, true
+}
+
+// TakeRepeatedClose returns, once, the last run of the same close of the satellite's sessions
+// that the Lease of the Satellite with this UID records. One reported before since is left: the
+// leader of that time announced it.
+func (o *Observer) TakeRepeatedClose(uid types.UID, lease *coordinationv1.Lease, since time.Time) (fleet.RepeatedClose, bool) {
+	if lease == nil || ownerUID(lease) != uid {
+		return fleet.RepeatedClose{}, false
+	}
+	rc := RepeatedClose(lease)
+	if rc == nil || rc.At.Before(since) || !o.announce(lease, rc.At, func(a *announced) *time.Time { return &a.repeatedClose }) {
+		return fleet.RepeatedClose{}, false
+	}
+	return *rc, true
+}
+
+// announce records that the leader announces what the Lease recorded at, and reports whether it
+// is new: later than what field of the Lease's announcements holds.
+func (o *Observer) announce(lease *coordinationv1.Lease, at time.Time, field func(*announced) *time.Time) bool {
+	key := types.NamespacedName{Namespace: lease.Namespace, Name: lease.Name}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	a := o.announced[key]
+	last := field(&a)
+	if !last.Before(at) {
+		return false
+	}
+	*last = at
+	o.announced[key] = a
+	return true
 }

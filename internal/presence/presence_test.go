@@ -169,3 +169,26 @@ func TestReplacementsAreMergedAndAnnouncedOnce(t *testing.T) {
 		t.Error("the Lease of an earlier Satellite of the same name announced a hold-down")
 	}
 }
+
+// TestRepeatedCloseIsAnnouncedOnce checks that the leader announces a run of the same close that
+// any replica recorded once, keeps it when another replica writes the Lease without one, and
+// leaves one reported before its term.
+func TestRepeatedCloseIsAnnouncedOnce(t *testing.T) {
+	lease := &coordinationv1.Lease{}
+	p := published(v1alpha1.PresenceDisconnected)
+	p.RepeatedClose = &fleet.RepeatedClose{Code: 1009, Reason: "message too big", Count: 3, At: t0.Add(time.Nanosecond)}
+	fill(lease, p, "replica-b", time.Minute)
+	fill(lease, published(v1alpha1.PresenceConnected), "replica-a", time.Minute)
+
+	o := NewObserver(clocktesting.NewFakeClock(t0.Add(time.Minute)))
+	if _, ok := o.TakeRepeatedClose("uid-1", lease, t0.Add(time.Second)); ok {
+		t.Error("a run reported before the term was announced")
+	}
+	rc, ok := o.TakeRepeatedClose("uid-1", lease, t0)
+	if !ok || rc != *p.RepeatedClose {
+		t.Errorf("announced %+v, %v; want %+v", rc, ok, *p.RepeatedClose)
+	}
+	if _, ok := o.TakeRepeatedClose("uid-1", lease, t0); ok {
+		t.Error("a run was announced twice")
+	}
+}
