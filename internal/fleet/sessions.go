@@ -143,6 +143,19 @@ func (f *Fleet) incumbentLocked(sat *satellite, now time.Time) (string, bool) {
 	return "", false
 }
 
+// Sessions counts the sessions this replica holds.
+func (f *Fleet) Sessions() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, sat := range f.satellites {
+		if sat.conn != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // currentLocked reports whether h is its satellite's live session.
 func (f *Fleet) currentLocked(h Handle) bool {
 	return h.sat != nil && h.sat.conn != nil && h.sat.session == h.id && f.satellites[h.sat.uid] == h.sat

@@ -175,13 +175,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 		identity = id
 	}
 	op.Identity = identity
+	var f *fleet.Fleet
 	writer := presence.NewWriter(mgr.GetClient(), presence.WriterOptions{
 		Identity: identity, ReportInterval: cfg.StatusReportInterval,
+		Sessions: func() int { return f.Sessions() },
 	}, ctrl.Log.WithName("presence"))
 	if err := mgr.Add(writer); err != nil {
 		return nil, fmt.Errorf("adding the presence writer: %w", err)
 	}
-	f := fleet.New(fleet.Options{StatusRefresh: cfg.StatusReportInterval, Presence: writer, RenewInterval: renewInterval(cfg.StatusReportInterval)}, clk)
+	f = fleet.New(fleet.Options{StatusRefresh: cfg.StatusReportInterval, Presence: writer, RenewInterval: renewInterval(cfg.StatusReportInterval)}, clk)
 	op.Fleet = f
 	if err := presence.Watch(ctx, mgr.GetCache(), identity, f); err != nil {
 		return nil, err

@@ -175,6 +175,27 @@ var _ = Describe("Every replica", func() {
 		Eventually(repeated).Should(ConsistOf(ContainSubstring("3 times in a row with code 1009")))
 		Consistently(repeated).WithTimeout(2 * time.Second).Should(HaveLen(1))
 	})
+
+	It("write, when one shuts down, that its sessions ended cleanly", func() {
+		c := running.Client
+		ns := testutil.NewNamespace(ctx, c)
+		sat, _ := satelliteWithAssignment(ctx, ns)
+		third, err := running.StartReplica(cfg)
+		Expect(err).NotTo(HaveOccurred())
+		defer func() { _ = third.Stop() }()
+		Eventually(third.Operator.Fleet.Verify).WithArguments(sat.ClientID, sat.Token).Should(BeTrue())
+		agent := dialAgent(third.HubAddr, sat)
+		defer agent.close()
+		presenceOf := func() string { return presenceLease(ctx, sat).Annotations[v1alpha1.AnnotationPresence] }
+		Eventually(presenceOf).Should(Equal(v1alpha1.PresenceConnected))
+
+		Expect(third.Stop()).To(Succeed())
+		Eventually(agent.ended).Should(BeTrue())
+		Expect(agent.closeCode()).To(Equal(websocket.CloseGoingAway))
+		// Written before the manager stopped, not eventually.
+		Expect(presenceOf()).To(Equal(v1alpha1.PresenceDisconnected))
+		Expect(presenceLease(ctx, sat).Spec.HolderIdentity).To(HaveValue(Equal(third.Operator.Identity)))
+	})
 })
 
 // dialOrRefused dials hubAddr as the satellite: it returns the session when it was authenticated,

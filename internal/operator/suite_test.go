@@ -38,6 +38,8 @@ var (
 	standby *controlplane.Replica
 	// replicas are both managers: the one Running started, and the standby.
 	replicas []replica
+	// cfg is what both run with.
+	cfg operator.Config
 )
 
 // replica is what a spec needs of one manager.
@@ -59,7 +61,7 @@ var _ = BeforeSuite(func() {
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
 
-	cfg := operator.Config{
+	cfg = operator.Config{
 		Hub:                  hub.Options{HeartbeatInterval: time.Second},
 		DisconnectGrace:      time.Second,
 		StatusReportInterval: 2 * time.Second,

@@ -42,6 +42,7 @@ type Writer struct {
 	identity       string
 	reportInterval time.Duration
 	workers        int
+	sessions       func() int
 	log            logr.Logger
 	queue          workqueue.TypedRateLimitingInterface[types.NamespacedName]
 
@@ -68,6 +69,9 @@ type WriterOptions struct {
 	ReportInterval time.Duration
 	// Workers is how many Leases are written at once; 0 means 16.
 	Workers int
+	// Sessions reports how many sessions this replica holds; nil means none. A replica that
+	// shuts down writes on until they have all ended, within drainTimeout.
+	Sessions func() int
 }
 
 // NewWriter returns a Writer that writes with c, which reads Leases from the manager's cache.
@@ -81,6 +85,7 @@ func NewWriter(c client.Client, opts WriterOptions, log logr.Logger) *Writer {
 		identity:       opts.Identity,
 		reportInterval: opts.ReportInterval,
 		workers:        opts.Workers,
+		sessions:       opts.Sessions,
 		log:            log,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{
 			Name: "presence",
@@ -115,19 +120,55 @@ func (w *Writer) Forget(key types.NamespacedName) {
 	w.mu.Unlock()
 }
 
-// Start writes until ctx ends; it is a manager Runnable, run on every replica.
+// drainTimeout bounds how long a replica that shuts down goes on writing: the hub closes every
+// session with 1001 then, and the Leases of those sessions are to say Disconnected. The leader
+// then sees a clean close, and the replicas the satellites dial next do not take them for
+// agents that replace a live session.
+const drainTimeout = 5 * time.Second
+
+// Start writes until ctx ends and the sessions' ends are written; it is a manager Runnable, run
+// on every replica.
 func (w *Writer) Start(ctx context.Context) error {
+	writeCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
 	var wg sync.WaitGroup
 	for range w.workers {
 		wg.Go(func() {
-			for w.next(ctx) {
+			for w.next(writeCtx) {
 			}
 		})
 	}
 	<-ctx.Done()
+	w.drain()
+	cancel()
 	w.queue.ShutDown()
 	wg.Wait()
 	return nil
+}
+
+// drain waits, within drainTimeout, until this replica holds no session and every publication
+// is written.
+func (w *Writer) drain() {
+	deadline := time.Now().Add(drainTimeout)
+	for time.Now().Before(deadline) {
+		if (w.sessions == nil || w.sessions() == 0) && !w.pending() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	w.log.Info("Shutting down with presence Leases not written", "timeout", drainTimeout)
+}
+
+// pending reports whether a publication is not written yet.
+func (w *Writer) pending() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range w.entries {
+		if e.written < e.latest.Seq {
+			return true
+		}
+	}
+	return false
 }
 
 // NeedLeaderElection is false: every replica writes the presence of its own sessions.
