@@ -26,6 +26,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/checkstack/satellite-operator/internal/controlplane"
 )
 
 var _ = Describe("A user", Ordered, func() {
@@ -38,6 +40,11 @@ var _ = Describe("A user", Ordered, func() {
 		hubPort, probePort, metricsPort int
 		// firstManager is the manager the suite starts first, which leads.
 		firstManager *process
+		// managers are the manager replicas that run, and agentMetricsPort serves the /metrics
+		// of the agent that runs, once the specs run more than one.
+		managers         []*process
+		managerProbes    []int
+		agentMetricsPort int
 		agentEnv     []string
 		metricsToken string
 	)
@@ -206,9 +213,10 @@ var _ = Describe("A user", Ordered, func() {
 		Eventually(jsonpath(leaderLease, ".spec.holderIdentity", "-n", namespace)).ShouldNot(BeEmpty())
 		leader := jsonpath(leaderLease, ".spec.holderIdentity", "-n", namespace)()
 		secondHub, secondProbes, secondMetrics := freePort(), freePort(), freePort()
-		startManager(secondHub, secondProbes, secondMetrics)
+		managers = append(managers, startManager(secondHub, secondProbes, secondMetrics))
 		thirdProbes := freePort()
-		startManager(freePort(), thirdProbes, freePort())
+		managers = append(managers, startManager(freePort(), thirdProbes, freePort()))
+		managerProbes = append(managerProbes, secondProbes, thirdProbes)
 		for _, port := range []int{probePort, secondProbes, thirdProbes} {
 			Eventually(readyz).WithArguments(port).Should(Equal(http.StatusOK), "the replica on probe port %d is Ready", port)
 		}
@@ -218,7 +226,8 @@ var _ = Describe("A user", Ordered, func() {
 		runningAgents[len(runningAgents)-1].kill()
 		presence := "lease/satellite-eu-west"
 		secondEnv := append(slices.Clone(agentEnv), "CHECKSTACK_CORE_URL=http://"+addr(secondHub))
-		start("satellite", secondEnv, "--token-file", filepath.Join(bin, "token"), "--metrics-bind-address", addr(freePort()))
+		agentMetricsPort = freePort()
+		start("satellite", secondEnv, "--token-file", filepath.Join(bin, "token"), "--metrics-bind-address", addr(agentMetricsPort))
 		Eventually(jsonpath(presence, ".spec.holderIdentity")).ShouldNot(Equal(leader))
 		Eventually(jsonpath(presence, ".metadata.annotations.satellite\\.checkstack\\.io/presence")).Should(Equal("Connected"))
 		holder := jsonpath(presence, ".spec.holderIdentity")()
@@ -247,9 +256,81 @@ var _ = Describe("A user", Ordered, func() {
 		Eventually(jsonpath("healthcheckassignment/manager-healthz", ".status.state")).WithTimeout(60 * time.Second).Should(Equal("Unhealthy"))
 	})
 
+	It("keeps every session of three replicas through a 45 s API server outage, and catches up after it", func() {
+		probes := freePort()
+		managers = append(managers, startManager(freePort(), probes, freePort()))
+		managerProbes = append(managerProbes, probes)
+		Eventually(readyz).WithArguments(probes).Should(Equal(http.StatusOK))
+		presence := "lease/satellite-eu-west"
+		eventsOf := func() string {
+			return kubectl("get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name") +
+				kubectl("get", "events", "--field-selector", "reason=SatelliteOnline", "-o", "name")
+		}
+		eventsBefore := eventsOf()
+		dialsBefore := agentMetric(agentMetricsPort, "satellite_agent_dial_attempts_total")
+		checksBefore := agentMetric(agentMetricsPort, "satellite_agent_checks_total")
+
+		By("stopping kube-apiserver; etcd runs on")
+		resume, err := controlplane.PauseAPIServer(env.Config)
+		Expect(err).NotTo(HaveOccurred())
+		resumed := false
+		defer func() {
+			if !resumed {
+				_ = resume()
+			}
+		}()
+		outageStart := time.Now()
+		// The agent runs its check every 10 s meanwhile, and the replica that serves it acks every
+		// result: it buffers none.
+		Eventually(agentMetric).WithArguments(agentMetricsPort, "satellite_agent_checks_total").WithTimeout(45*time.Second).
+			Should(BeNumerically(">=", checksBefore+2))
+		Expect(agentMetric(agentMetricsPort, "satellite_agent_buffered_results")).To(BeZero())
+		// The outage itself is what is tested, not a condition to wait for: every replica's
+		// leader election must outlive its renew deadline.
+		time.Sleep(time.Until(outageStart.Add(45 * time.Second)))
+		checksInOutage := agentMetric(agentMetricsPort, "satellite_agent_checks_total") - checksBefore
+
+		By("starting kube-apiserver again")
+		Expect(resume()).To(Succeed())
+		resumed = true
+		resumedAt := time.Now()
+		for _, m := range managers {
+			Expect(m.exited()).To(BeFalse(), "a manager exited during the outage")
+		}
+		Expect(agentMetric(agentMetricsPort, "satellite_agent_dial_attempts_total")).To(Equal(dialsBefore), "the agent's session was closed")
+		Expect(agentMetric(agentMetricsPort, "satellite_agent_dropped_results_total")).To(BeZero())
+		// The presence Lease is renewed within two report intervals (60 s) of the API's return.
+		Eventually(func() time.Time {
+			t, err := time.Parse(time.RFC3339Nano, jsonpath(presence, ".spec.renewTime")())
+			Expect(err).NotTo(HaveOccurred())
+			return t
+		}).WithTimeout(2*time.Minute).WithPolling(2*time.Second).Should(BeTemporally(">", resumedAt))
+		// The results of the window reach the assignment's status: its last run is one the agent
+		// ran during the outage or after.
+		Eventually(func() time.Time {
+			t, err := time.Parse(time.RFC3339, jsonpath("healthcheckassignment/manager-healthz", ".status.satellites[0].lastRunAt")())
+			Expect(err).NotTo(HaveOccurred())
+			return t
+		}).WithTimeout(2*time.Minute).WithPolling(2*time.Second).Should(BeTemporally(">=", outageStart.Truncate(time.Second)))
+		Expect(eventsOf()).To(Equal(eventsBefore), "no Offline or Online Event: the satellite never went away")
+		Expect(jsonpath("satellite/eu-west", ".status.state")()).To(Equal("Online"))
+		Expect(agentMetric(agentMetricsPort, "satellite_agent_dial_attempts_total")).To(Equal(dialsBefore))
+		GinkgoWriter.Printf("the agent ran %v checks during the outage, all acked\n", checksInOutage)
+	})
+
 	It("upgrades with helm", func() {
 		run(root, helm, "upgrade", release, chart, "--namespace", namespace, "--set", "manager.replicas=3")
 		Expect(jsonpath("deployment", ".items[0].spec.replicas", "-n", namespace)()).To(Equal("3"))
+		// There is no kubelet here to roll Pods: what runs are the replicas this suite started as the
+		// chart's ServiceAccount, which the upgrade's RBAC must leave serving.
+		Consistently(func() []int {
+			var codes []int
+			for _, port := range managerProbes {
+				codes = append(codes, readyz(port))
+			}
+			return codes
+		}).WithTimeout(5*time.Second).Should(HaveEach(http.StatusOK), "every replica is Ready after the upgrade")
+		Expect(jsonpath("satellite/eu-west", ".status.state")()).To(Equal("Online"))
 	})
 
 	It("uninstalls with helm, and the custom resources survive because crd.keep is set", func() {

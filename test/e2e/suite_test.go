@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -183,6 +184,8 @@ func decodeBase64(s string) string {
 type process struct {
 	name string
 	cmd  *exec.Cmd
+	// done is closed when the process has exited.
+	done chan struct{}
 }
 
 func start(name string, env []string, args ...string) *process {
@@ -191,7 +194,11 @@ func start(name string, env []string, args ...string) *process {
 	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+kubeconfig), env...)
 	cmd.Stdout, cmd.Stderr = GinkgoWriter, GinkgoWriter
 	Expect(cmd.Start()).To(Succeed())
-	p := &process{name: name, cmd: cmd}
+	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(p.done)
+	}()
 	if name == "satellite" {
 		runningAgents = append(runningAgents, p)
 	}
@@ -203,20 +210,28 @@ func start(name string, env []string, args ...string) *process {
 // kill ends the process without letting it say goodbye, as a crash or a lost node would.
 func (p *process) kill() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	_ = p.cmd.Wait()
+	<-p.done
 }
 
 func (p *process) stop() {
-	if p.cmd.ProcessState != nil {
+	if p.exited() {
 		return
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-p.done:
 	case <-time.After(10 * time.Second):
 		p.kill()
+	}
+}
+
+// exited reports whether the process has ended.
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -294,3 +309,25 @@ func trimLines(s string) string {
 }
 
 func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+
+// agentMetric reads the agent's plain /metrics on port and returns the sum of the samples of
+// the metric called name.
+func agentMetric(port int, name string) float64 {
+	GinkgoHelper()
+	resp, err := http.Get("http://" + addr(port) + "/metrics") //nolint:noctx // a local test server
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	Expect(err).NotTo(HaveOccurred())
+	sum := 0.0
+	for line := range strings.Lines(string(body)) {
+		fields := strings.Fields(line)
+		if len(fields) != 2 || (fields[0] != name && !strings.HasPrefix(fields[0], name+"{")) {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[1], 64)
+		Expect(err).NotTo(HaveOccurred())
+		sum += v
+	}
+	return sum
+}
