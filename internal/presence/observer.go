@@ -40,15 +40,22 @@ type Observer struct {
 
 	mu   sync.Mutex
 	seen map[types.NamespacedName]observation
-	// announced is what the leader announced last of each Lease.
-	announced map[types.NamespacedName]announced
+	// announced holds, for each kind of Event of each Lease, when the last announced record
+	// of that kind happened.
+	announced map[announcement]time.Time
 }
 
-// announced is what a Lease recorded that the leader announced last: the start of a hold-down,
-// and when a run of the same close reached the threshold.
-type announced struct {
-	holdDown, repeatedClose time.Time
+// announcement is one kind of Event that a Lease's records make.
+type announcement struct {
+	lease types.NamespacedName
+	kind  string
 }
+
+// Kinds of announcements.
+const (
+	announceHoldDown      = "hold-down"
+	announceRepeatedClose = "repeated-close"
+)
 
 // observation is when this replica first saw a version of a Lease.
 type observation struct {
@@ -58,7 +65,7 @@ type observation struct {
 
 // NewObserver returns an Observer that reads the time from clk.
 func NewObserver(clk clock.PassiveClock) *Observer {
-	return &Observer{clock: clk, seen: map[types.NamespacedName]observation{}, announced: map[types.NamespacedName]announced{}}
+	return &Observer{clock: clk, seen: map[types.NamespacedName]observation{}, announced: map[announcement]time.Time{}}
 }
 
 // Facts returns the liveness facts that the Lease of the Satellite with this UID carries, or nil
@@ -105,7 +112,9 @@ func (o *Observer) Facts(uid types.UID, lease *coordinationv1.Lease, since time.
 func (o *Observer) Forget(satellite types.NamespacedName) {
 	o.mu.Lock()
 	delete(o.seen, LeaseKey(satellite))
-	delete(o.announced, LeaseKey(satellite))
+	for _, kind := range []string{announceHoldDown, announceRepeatedClose} {
+		delete(o.announced, announcement{LeaseKey(satellite), kind})
+	}
 	o.mu.Unlock()
 }
 
@@ -150,7 +159,7 @@ func (o *Observer) TakeHoldDown(uid types.UID, lease *coordinationv1.Lease, sinc
 	if !held || began.Before(since) || !o.clock.Now().Before(until) {
 		return HoldDownNotice{}, false
 	}
-	if !o.announce(lease, began, func(a *announced) *time.Time { return &a.holdDown }) {
+	if !o.announce(lease, announceHoldDown, began) {
 		return HoldDownNotice{}, false
 	}
 	return HoldDownNotice{
@@ -168,24 +177,21 @@ func (o *Observer) TakeRepeatedClose(uid types.UID, lease *coordinationv1.Lease,
 		return fleet.RepeatedClose{}, false
 	}
 	rc := RepeatedClose(lease)
-	if rc == nil || rc.At.Before(since) || !o.announce(lease, rc.At, func(a *announced) *time.Time { return &a.repeatedClose }) {
+	if rc == nil || rc.At.Before(since) || !o.announce(lease, announceRepeatedClose, rc.At) {
 		return fleet.RepeatedClose{}, false
 	}
 	return *rc, true
 }
 
-// announce records that the leader announces what the Lease recorded at, and reports whether it
-// is new: later than what field of the Lease's announcements holds.
-func (o *Observer) announce(lease *coordinationv1.Lease, at time.Time, field func(*announced) *time.Time) bool {
-	key := types.NamespacedName{Namespace: lease.Namespace, Name: lease.Name}
+// announce records that the leader announces the record of that kind, made at, of the Lease,
+// and reports whether it is new: later than the last one announced.
+func (o *Observer) announce(lease *coordinationv1.Lease, kind string, at time.Time) bool {
+	key := announcement{types.NamespacedName{Namespace: lease.Namespace, Name: lease.Name}, kind}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	a := o.announced[key]
-	last := field(&a)
-	if !last.Before(at) {
+	if !o.announced[key].Before(at) {
 		return false
 	}
-	*last = at
-	o.announced[key] = a
+	o.announced[key] = at
 	return true
 }
