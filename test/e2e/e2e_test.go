@@ -40,10 +40,11 @@ var _ = Describe("A user", Ordered, func() {
 		hubPort, probePort, metricsPort int
 		// firstManager is the manager the suite starts first, which leads.
 		firstManager *process
-		// managers are the manager replicas that run, and agentMetricsPort serves the /metrics
-		// of the agent that runs, once the specs run more than one.
-		managers         []*process
-		managerProbes    []int
+		// replicas are the manager replicas that run once the specs run more than one, service
+		// sends the agent to them as a Service does, and agentMetricsPort serves the agent's
+		// /metrics.
+		replicas         []replica
+		service          *tcpService
 		agentMetricsPort int
 		agentEnv     []string
 		metricsToken string
@@ -213,10 +214,11 @@ var _ = Describe("A user", Ordered, func() {
 		Eventually(jsonpath(leaderLease, ".spec.holderIdentity", "-n", namespace)).ShouldNot(BeEmpty())
 		leader := jsonpath(leaderLease, ".spec.holderIdentity", "-n", namespace)()
 		secondHub, secondProbes, secondMetrics := freePort(), freePort(), freePort()
-		managers = append(managers, startManager(secondHub, secondProbes, secondMetrics))
-		thirdProbes := freePort()
-		managers = append(managers, startManager(freePort(), thirdProbes, freePort()))
-		managerProbes = append(managerProbes, secondProbes, thirdProbes)
+		thirdHub, thirdProbes := freePort(), freePort()
+		replicas = []replica{
+			{startManager(secondHub, secondProbes, secondMetrics), secondHub, secondProbes},
+			{startManager(thirdHub, thirdProbes, freePort()), thirdHub, thirdProbes},
+		}
 		for _, port := range []int{probePort, secondProbes, thirdProbes} {
 			Eventually(readyz).WithArguments(port).Should(Equal(http.StatusOK), "the replica on probe port %d is Ready", port)
 		}
@@ -225,7 +227,8 @@ var _ = Describe("A user", Ordered, func() {
 		By("moving the agent to the second replica, which does not lead")
 		runningAgents[len(runningAgents)-1].kill()
 		presence := "lease/satellite-eu-west"
-		secondEnv := append(slices.Clone(agentEnv), "CHECKSTACK_CORE_URL=http://"+addr(secondHub))
+		service = startService(addr(secondHub))
+		secondEnv := append(slices.Clone(agentEnv), "CHECKSTACK_CORE_URL=http://"+service.addr())
 		agentMetricsPort = freePort()
 		start("satellite", secondEnv, "--token-file", filepath.Join(bin, "token"), "--metrics-bind-address", addr(agentMetricsPort))
 		Eventually(jsonpath(presence, ".spec.holderIdentity")).ShouldNot(Equal(leader))
@@ -258,8 +261,8 @@ var _ = Describe("A user", Ordered, func() {
 
 	It("keeps every session of three replicas through a 45 s API server outage, and catches up after it", func() {
 		probes := freePort()
-		managers = append(managers, startManager(freePort(), probes, freePort()))
-		managerProbes = append(managerProbes, probes)
+		hub := freePort()
+		replicas = append(replicas, replica{startManager(hub, probes, freePort()), hub, probes})
 		Eventually(readyz).WithArguments(probes).Should(Equal(http.StatusOK))
 		presence := "lease/satellite-eu-west"
 		eventsOf := func() string {
@@ -294,8 +297,8 @@ var _ = Describe("A user", Ordered, func() {
 		Expect(resume()).To(Succeed())
 		resumed = true
 		resumedAt := time.Now()
-		for _, m := range managers {
-			Expect(m.exited()).To(BeFalse(), "a manager exited during the outage")
+		for _, m := range replicas {
+			Expect(m.proc.exited()).To(BeFalse(), "a manager exited during the outage")
 		}
 		Expect(agentMetric(agentMetricsPort, "satellite_agent_dial_attempts_total")).To(Equal(dialsBefore), "the agent's session was closed")
 		Expect(agentMetric(agentMetricsPort, "satellite_agent_dropped_results_total")).To(BeZero())
@@ -318,6 +321,35 @@ var _ = Describe("A user", Ordered, func() {
 		GinkgoWriter.Printf("the agent ran %v checks during the outage, all acked\n", checksInOutage)
 	})
 
+	It("kills the replica that serves the agent: it moves to another within 30 s, loses no result, and stays Online", func() {
+		presence := "lease/satellite-eu-west"
+		holder := jsonpath(presence, ".spec.holderIdentity")()
+		offlineEvents := kubectl("get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name")
+		checksBefore := agentMetric(agentMetricsPort, "satellite_agent_checks_total")
+
+		// The agent reached the replica the suite started second; it serves the satellite still.
+		// As the endpoints controller would, the Service forgets the killed replica.
+		killed := replicas[0]
+		replicas = replicas[1:]
+		var endpoints []string
+		for _, m := range replicas {
+			endpoints = append(endpoints, addr(m.hub))
+		}
+		service.setEndpoints(endpoints...)
+		killed.proc.kill()
+		Eventually(jsonpath(presence, ".spec.holderIdentity")).WithTimeout(30*time.Second).ShouldNot(Equal(holder),
+			"another replica holds the satellite's session")
+		Eventually(agentMetric).WithArguments(agentMetricsPort, "satellite_agent_connected").Should(BeEquivalentTo(1))
+		// The agent resends what the killed replica took but did not ack; every result it ran
+		// since is acked, none dropped.
+		Eventually(agentMetric).WithArguments(agentMetricsPort, "satellite_agent_checks_total").WithTimeout(time.Minute).
+			Should(BeNumerically(">=", checksBefore+2))
+		Eventually(agentMetric).WithArguments(agentMetricsPort, "satellite_agent_buffered_results").Should(BeZero())
+		Expect(agentMetric(agentMetricsPort, "satellite_agent_dropped_results_total")).To(BeZero())
+		Expect(jsonpath("satellite/eu-west", ".status.state")()).To(Equal("Online"))
+		Expect(kubectl("get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name")).To(Equal(offlineEvents))
+	})
+
 	It("upgrades with helm", func() {
 		run(root, helm, "upgrade", release, chart, "--namespace", namespace, "--set", "manager.replicas=3")
 		Expect(jsonpath("deployment", ".items[0].spec.replicas", "-n", namespace)()).To(Equal("3"))
@@ -325,8 +357,8 @@ var _ = Describe("A user", Ordered, func() {
 		// chart's ServiceAccount, which the upgrade's RBAC must leave serving.
 		Consistently(func() []int {
 			var codes []int
-			for _, port := range managerProbes {
-				codes = append(codes, readyz(port))
+			for _, m := range replicas {
+				codes = append(codes, readyz(m.probes))
 			}
 			return codes
 		}).WithTimeout(5*time.Second).Should(HaveEach(http.StatusOK), "every replica is Ready after the upgrade")

@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -92,6 +93,9 @@ var _ = BeforeSuite(func() {
 var _ = AfterSuite(func() {
 	for _, p := range started {
 		p.stop()
+	}
+	for _, s := range services {
+		_ = s.ln.Close()
 	}
 	if env != nil {
 		Expect(env.Stop()).To(Succeed())
@@ -171,6 +175,8 @@ func freePort() int {
 var (
 	// started are the processes of the suite; runningAgents the agents among them, newest last.
 	started, runningAgents []*process
+	// services are the suite's stand-ins for a Service.
+	services []*tcpService
 )
 
 func decodeBase64(s string) string {
@@ -330,4 +336,65 @@ func agentMetric(port int, name string) float64 {
 		sum += v
 	}
 	return sum
+}
+
+// replica is a manager process and its hub and probe ports.
+type replica struct {
+	proc        *process
+	hub, probes int
+}
+
+// tcpService forwards each TCP connection to one of its endpoints in turn, as a Service sends
+// connections to its Ready Pods: the specs set the endpoints as replicas start and die.
+type tcpService struct {
+	ln net.Listener
+
+	mu        sync.Mutex
+	endpoints []string
+	next      int
+}
+
+func startService(endpoints ...string) *tcpService {
+	GinkgoHelper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	s := &tcpService{ln: ln, endpoints: endpoints}
+	// It lives across the ordered specs, as the processes do; AfterSuite closes it.
+	services = append(services, s)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return // closed
+			}
+			go s.forward(c)
+		}
+	}()
+	return s
+}
+
+func (s *tcpService) addr() string { return s.ln.Addr().String() }
+
+func (s *tcpService) setEndpoints(endpoints ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endpoints = endpoints
+}
+
+// forward copies between c and the next endpoint until either side closes.
+func (s *tcpService) forward(c net.Conn) {
+	defer func() { _ = c.Close() }()
+	s.mu.Lock()
+	endpoint := s.endpoints[s.next%len(s.endpoints)]
+	s.next++
+	s.mu.Unlock()
+	backend, err := net.Dial("tcp", endpoint)
+	if err != nil {
+		return
+	}
+	defer func() { _ = backend.Close() }()
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(backend, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(c, backend); done <- struct{}{} }()
+	<-done
 }
