@@ -126,4 +126,8 @@ const (
 	PresenceDisconnected = "Disconnected"
 	// PresenceLost: the session ended without a close (the network or the peer went away).
 	PresenceLost = "Lost"
+	// PresenceReleased: the holder shut down and closed the session with 1001; the satellite
+	// redials another replica. It counts as Connected for the Lease's duration, as a holder that
+	// died does, but no replica takes the redial for a second agent.
+	PresenceReleased = "Released"
 )

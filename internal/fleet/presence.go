@@ -37,8 +37,8 @@ type Presence struct {
 	// Seq orders the publications of this fleet: a sink keeps the latest of each satellite,
 	// whatever order concurrent callers hand them over in.
 	Seq uint64
-	// State is one of v1alpha1.PresenceConnected, PresenceSilent, PresenceDisconnected and
-	// PresenceLost.
+	// State is one of v1alpha1.PresenceConnected, PresenceSilent, PresenceDisconnected,
+	// PresenceLost and PresenceReleased.
 	State string
 	// Since is when the session authenticated.
 	Since time.Time

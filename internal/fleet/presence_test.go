@@ -114,6 +114,12 @@ func TestPresenceIsPublishedOnEveryChangeAndRenewedOncePerInterval(t *testing.T)
 	if got := sink.take(); len(got) != 1 || got[0] != v1alpha1.PresenceLost {
 		t.Errorf("a session lost without a close published %v, want one Lost", got)
 	}
+	h, _, _ = f.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
+	sink.take()
+	f.Disconnected(h, true, protocol.CloseGoingAway, "going_away")
+	if got := sink.take(); len(got) != 1 || got[0] != v1alpha1.PresenceReleased {
+		t.Errorf("a session this replica closed as it shuts down published %v, want one Released", got)
+	}
 	for i := 1; i < len(sink.got); i++ {
 		if sink.got[i].Seq <= sink.got[i-1].Seq {
 			t.Errorf("publication %d is not numbered after the one before it", i)

@@ -241,9 +241,16 @@ func (f *Fleet) Disconnected(h Handle, clean bool, code int, reason string) {
 			f.metrics.repeatedCloses.WithLabelValues(key.Namespace, key.Name, label).Inc()
 		})
 	}
-	if f.currentLocked(h) {
-		f.detachLocked(h.sat, clean, &fx)
+	if !f.currentLocked(h) {
+		return
 	}
+	if code == protocol.CloseGoingAway {
+		// This replica shuts down: the satellite did not leave, and redials another one.
+		f.endSessionLocked(h.sat, &fx)
+		f.publishLocked(h.sat, v1alpha1.PresenceReleased)
+		return
+	}
+	f.detachLocked(h.sat, clean, &fx)
 }
 
 // detachLocked ends the satellite's current session in its facts and metrics.

@@ -176,7 +176,7 @@ var _ = Describe("Every replica", func() {
 		Consistently(repeated).WithTimeout(2 * time.Second).Should(HaveLen(1))
 	})
 
-	It("write, when one shuts down, that its sessions ended cleanly", func() {
+	It("write, when one shuts down, that it released its sessions, and the leader keeps the satellite Online", func() {
 		c := running.Client
 		ns := testutil.NewNamespace(ctx, c)
 		sat, _ := satelliteWithAssignment(ctx, ns)
@@ -193,8 +193,15 @@ var _ = Describe("Every replica", func() {
 		Eventually(agent.ended).Should(BeTrue())
 		Expect(agent.closeCode()).To(Equal(websocket.CloseGoingAway))
 		// Written before the manager stopped, not eventually.
-		Expect(presenceOf()).To(Equal(v1alpha1.PresenceDisconnected))
+		Expect(presenceOf()).To(Equal(v1alpha1.PresenceReleased))
 		Expect(presenceLease(ctx, sat).Spec.HolderIdentity).To(HaveValue(Equal(third.Operator.Identity)))
+		// The satellite has the Lease's duration to come back; it does, to another replica.
+		Consistently(func() v1alpha1.SatelliteState { return sat.Get(ctx, c).Status.State }).WithTimeout(3 * time.Second).
+			Should(Equal(v1alpha1.SatelliteOnline))
+		back := dialAgent(replicas[0].hubAddr, sat)
+		defer back.close()
+		Eventually(presenceOf).Should(Equal(v1alpha1.PresenceConnected))
+		Expect(eventReasons(ctx, ns, sat.Obj.Name)).NotTo(ContainElement(v1alpha1.EventSatelliteOffline))
 	})
 })
 

@@ -94,7 +94,9 @@ func (o *Observer) Facts(uid types.UID, lease *coordinationv1.Lease, since time.
 		f.LastHeartbeat = t.Time
 	}
 	switch lease.Annotations[v1alpha1.AnnotationPresence] {
-	case v1alpha1.PresenceConnected:
+	case v1alpha1.PresenceConnected, v1alpha1.PresenceReleased:
+		// A released session is judged as one whose holder died: the satellite has the
+		// Lease's duration to come back, on any replica.
 		f.Connected = true
 		duration := time.Duration(ptr.Deref(lease.Spec.LeaseDurationSeconds, 0)) * time.Second
 		f.Until = later(seen.at, since).Add(duration)

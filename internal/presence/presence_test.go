@@ -87,6 +87,11 @@ func TestLeaseCarriesThePresence(t *testing.T) {
 	if f := o.Facts("uid-1", lease, termStart); !f.Connected || f.Until.After(clk.Now()) {
 		t.Errorf("a silent session's facts %+v: want expired now", f)
 	}
+	fill(lease, published(v1alpha1.PresenceReleased), "replica-a", time.Minute)
+	lease.ResourceVersion = "released"
+	if f := o.Facts("uid-1", lease, termStart); !f.Connected || !f.Until.Equal(clk.Now().Add(105*time.Second)) {
+		t.Errorf("a released session's facts %+v: want connected for the duration, as a holder that died", f)
+	}
 	fill(lease, published(v1alpha1.PresenceDisconnected), "replica-a", time.Minute)
 	lease.ResourceVersion = "3"
 	if f := o.Facts("uid-1", lease, termStart); f.Connected || !f.DisconnectedAt.Equal(t0.Add(30*time.Second)) {

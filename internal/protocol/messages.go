@@ -74,6 +74,9 @@ const (
 	// CloseDuplicate refuses a connection of a satellite whose agents kept replacing each other:
 	// another agent holds its session, for a hold-down. Like 4002, it asks the agent to stop.
 	CloseDuplicate = 4009
+	// CloseGoingAway (RFC 6455's 1001) ends every session of a manager replica that shuts down;
+	// it is used for nothing else.
+	CloseGoingAway = 1001
 )
 
 // Shutdown reasons the manager sends before closing.
