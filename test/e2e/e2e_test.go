@@ -46,8 +46,8 @@ var _ = Describe("A user", Ordered, func() {
 		replicas         []replica
 		service          *tcpService
 		agentMetricsPort int
-		agentEnv     []string
-		metricsToken string
+		agentEnv         []string
+		metricsToken     string
 	)
 	// startManager runs a manager replica as the chart's ServiceAccount, with the chart's
 	// permissions and nothing more, so that every spec proves them enough, and electing a leader
@@ -285,7 +285,7 @@ var _ = Describe("A user", Ordered, func() {
 		outageStart := time.Now()
 		// The agent runs its check every 10 s meanwhile, and the replica that serves it acks every
 		// result: it buffers none.
-		Eventually(agentMetric).WithArguments(agentMetricsPort, "satellite_agent_checks_total").WithTimeout(45*time.Second).
+		Eventually(agentMetric).WithArguments(agentMetricsPort, "satellite_agent_checks_total").WithTimeout(45 * time.Second).
 			Should(BeNumerically(">=", checksBefore+2))
 		Expect(agentMetric(agentMetricsPort, "satellite_agent_buffered_results")).To(BeZero())
 		// The outage itself is what is tested, not a condition to wait for: every replica's
@@ -307,14 +307,14 @@ var _ = Describe("A user", Ordered, func() {
 			t, err := time.Parse(time.RFC3339Nano, jsonpath(presence, ".spec.renewTime")())
 			Expect(err).NotTo(HaveOccurred())
 			return t
-		}).WithTimeout(2*time.Minute).WithPolling(2*time.Second).Should(BeTemporally(">", resumedAt))
+		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(BeTemporally(">", resumedAt))
 		// The results of the window reach the assignment's status: its last run is one the agent
 		// ran during the outage or after.
 		Eventually(func() time.Time {
 			t, err := time.Parse(time.RFC3339, jsonpath("healthcheckassignment/manager-healthz", ".status.satellites[0].lastRunAt")())
 			Expect(err).NotTo(HaveOccurred())
 			return t
-		}).WithTimeout(2*time.Minute).WithPolling(2*time.Second).Should(BeTemporally(">=", outageStart.Truncate(time.Second)))
+		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(BeTemporally(">=", outageStart.Truncate(time.Second)))
 		Expect(eventsOf()).To(Equal(eventsBefore), "no Offline or Online Event: the satellite never went away")
 		Expect(jsonpath("satellite/eu-west", ".status.state")()).To(Equal("Online"))
 		Expect(agentMetric(agentMetricsPort, "satellite_agent_dial_attempts_total")).To(Equal(dialsBefore))
