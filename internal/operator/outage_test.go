@@ -172,7 +172,17 @@ type agentConn struct {
 	close    func()
 }
 
+// dialAgent dials hubAddr as the satellite and returns the authenticated session.
 func dialAgent(hubAddr string, sat *testutil.Satellite) *agentConn {
+	GinkgoHelper()
+	a, code := dialOrRefused(hubAddr, sat)
+	Expect(a).NotTo(BeNil(), "the manager refused the satellite with %d", code)
+	return a
+}
+
+// dialOrRefused dials hubAddr as the satellite: it returns the session when it was authenticated,
+// or the close code it was refused with.
+func dialOrRefused(hubAddr string, sat *testutil.Satellite) (*agentConn, int) {
 	GinkgoHelper()
 	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+hubAddr+protocol.Path, nil)
 	Expect(err).NotTo(HaveOccurred())
@@ -180,12 +190,17 @@ func dialAgent(hubAddr string, sat *testutil.Satellite) *agentConn {
 	data, err := protocol.Encode(&protocol.Authenticate{ClientID: sat.ClientID, Token: sat.Token, Capabilities: []string{protocol.CapabilityCheckConfig}})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(ws.WriteMessage(websocket.TextMessage, data)).To(Succeed())
-	_, data, err = ws.ReadMessage()
-	Expect(err).NotTo(HaveOccurred())
-	m, err := protocol.DecodeFromManager(data)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(m).To(BeAssignableToTypeOf(&protocol.Authenticated{}))
-	return startAgent(ws)
+	for {
+		_, data, err := ws.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return nil, ce.Code
+		}
+		Expect(err).NotTo(HaveOccurred())
+		if _, ok := decode(data).(*protocol.Authenticated); ok {
+			return startAgent(ws), 0
+		}
+	}
 }
 
 // startAgent runs an authenticated session: it reads what the manager sends and heartbeats

@@ -18,7 +18,6 @@ package operator_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -204,29 +203,6 @@ var _ = Describe("Every replica", func() {
 		Expect(eventReasons(ctx, ns, sat.Obj.Name)).NotTo(ContainElement(v1alpha1.EventSatelliteOffline))
 	})
 })
-
-// dialOrRefused dials hubAddr as the satellite: it returns the session when it was authenticated,
-// or the close code it was refused with.
-func dialOrRefused(hubAddr string, sat *testutil.Satellite) (*agentConn, int) {
-	GinkgoHelper()
-	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+hubAddr+protocol.Path, nil)
-	Expect(err).NotTo(HaveOccurred())
-	_ = resp.Body.Close()
-	data, err := protocol.Encode(&protocol.Authenticate{ClientID: sat.ClientID, Token: sat.Token, Capabilities: []string{protocol.CapabilityCheckConfig}})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(ws.WriteMessage(websocket.TextMessage, data)).To(Succeed())
-	for {
-		_, data, err := ws.ReadMessage()
-		var ce *websocket.CloseError
-		if errors.As(err, &ce) {
-			return nil, ce.Code
-		}
-		Expect(err).NotTo(HaveOccurred())
-		if _, ok := decode(data).(*protocol.Authenticated); ok {
-			return startAgent(ws), 0
-		}
-	}
-}
 
 // presenceLease reads the satellite's presence Lease.
 func presenceLease(ctx context.Context, sat *testutil.Satellite) *coordinationv1.Lease {
