@@ -96,7 +96,7 @@ func (h *Hub) Start(ctx context.Context) error {
 		return fmt.Errorf("serving satellites: %w", err)
 	case <-ctx.Done():
 	}
-	h.closeAll(websocket.CloseGoingAway, protocol.ShutdownGoingAway)
+	h.closeAll(protocol.CloseGoingAway, protocol.ShutdownGoingAway)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	// Hijacked WebSocket connections are not tracked by Shutdown; closeAll ended them.
