@@ -51,7 +51,7 @@ var _ = Describe("Every replica", func() {
 		agent := dialAgent(follower.hubAddr, sat)
 		defer agent.close()
 		Eventually(func() v1alpha1.SatelliteState { return sat.Get(ctx, c).Status.State }).Should(Equal(v1alpha1.SatelliteOnline))
-		Expect(presenceLease(ctx, sat).Spec.HolderIdentity).To(HaveValue(Equal(follower.op.Identity)))
+		Expect(presenceLease(ctx, Default, sat).Spec.HolderIdentity).To(HaveValue(Equal(follower.op.Identity)))
 
 		agent.send(&protocol.Result{ID: "on-the-follower", ConfigID: string(hca.UID), SystemID: "payments-api",
 			Status: v1alpha1.ResultUnhealthy, LatencyMs: ptr.To(21.0), ExecutedAt: time.Now()})
@@ -80,9 +80,9 @@ var _ = Describe("Every replica", func() {
 		first.send(result)
 		Eventually(first.acked).WithArguments("before-the-move").Should(BeTrue())
 		// The view reaches the Lease, where the next replica finds it.
-		Eventually(func() []string {
+		Eventually(func(g Gomega) []string {
 			var ids []string
-			for _, v := range presence.Views(presenceLease(ctx, sat)) {
+			for _, v := range presence.Views(presenceLease(ctx, g, sat)) {
 				ids = append(ids, string(v.Assignment))
 			}
 			return ids
@@ -95,7 +95,7 @@ var _ = Describe("Every replica", func() {
 		Eventually(first.ended).Should(BeTrue(), "the older session, on the other replica, was closed")
 		Expect(first.closeCode()).To(Equal(protocol.CloseReplaced))
 		Expect(first.shutdownReason()).To(Equal(protocol.ShutdownReplaced))
-		Eventually(func() *string { return presenceLease(ctx, sat).Spec.HolderIdentity }).Should(HaveValue(Equal(lead.op.Identity)))
+		Eventually(func(g Gomega) *string { return presenceLease(ctx, g, sat).Spec.HolderIdentity }).Should(HaveValue(Equal(lead.op.Identity)))
 
 		second.send(result) // the agent resends what it holds no ack for
 		Eventually(second.acked).WithArguments("before-the-move").Should(BeTrue())
@@ -185,15 +185,16 @@ var _ = Describe("Every replica", func() {
 		Eventually(third.Operator.Fleet.Verify).WithArguments(sat.ClientID, sat.Token).Should(BeTrue())
 		agent := dialAgent(third.HubAddr, sat)
 		defer agent.close()
-		presenceOf := func() string { return presenceLease(ctx, sat).Annotations[v1alpha1.AnnotationPresence] }
+		// The writer creates the Lease soon after the session begins, not before dialAgent returns.
+		presenceOf := func(g Gomega) string { return presenceLease(ctx, g, sat).Annotations[v1alpha1.AnnotationPresence] }
 		Eventually(presenceOf).Should(Equal(v1alpha1.PresenceConnected))
 
 		Expect(third.Stop()).To(Succeed())
 		Eventually(agent.ended).Should(BeTrue())
 		Expect(agent.closeCode()).To(Equal(websocket.CloseGoingAway))
 		// Written before the manager stopped, not eventually.
-		Expect(presenceOf()).To(Equal(v1alpha1.PresenceReleased))
-		Expect(presenceLease(ctx, sat).Spec.HolderIdentity).To(HaveValue(Equal(third.Operator.Identity)))
+		Expect(presenceOf(Default)).To(Equal(v1alpha1.PresenceReleased))
+		Expect(presenceLease(ctx, Default, sat).Spec.HolderIdentity).To(HaveValue(Equal(third.Operator.Identity)))
 		// The satellite has the Lease's duration to come back; it does, to another replica.
 		Consistently(func() v1alpha1.SatelliteState { return sat.Get(ctx, c).Status.State }).WithTimeout(3 * time.Second).
 			Should(Equal(v1alpha1.SatelliteOnline))
@@ -204,11 +205,12 @@ var _ = Describe("Every replica", func() {
 	})
 })
 
-// presenceLease reads the satellite's presence Lease.
-func presenceLease(ctx context.Context, sat *testutil.Satellite) *coordinationv1.Lease {
+// presenceLease reads the satellite's presence Lease. Inside Eventually, pass its Gomega: the Lease
+// may not have been written yet.
+func presenceLease(ctx context.Context, g Gomega, sat *testutil.Satellite) *coordinationv1.Lease {
 	GinkgoHelper()
 	lease := &coordinationv1.Lease{}
-	Expect(running.Client.Get(ctx, presence.LeaseKey(client.ObjectKeyFromObject(sat.Obj)), lease)).To(Succeed())
+	g.Expect(running.Client.Get(ctx, presence.LeaseKey(client.ObjectKeyFromObject(sat.Obj)), lease)).To(Succeed())
 	return lease
 }
 

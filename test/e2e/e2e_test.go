@@ -304,16 +304,17 @@ var _ = Describe("A user", Ordered, func() {
 		Expect(agentMetric(agentMetricsPort, "satellite_agent_dial_attempts_total")).To(Equal(dialsBefore), "the agent's session was closed")
 		Expect(agentMetric(agentMetricsPort, "satellite_agent_dropped_results_total")).To(BeZero())
 		// The presence Lease is renewed within two report intervals (2 x 60 s) of the API's return.
-		Eventually(func() time.Time {
+		// Until the API answers again, kubectl reads nothing: g lets Eventually poll on.
+		Eventually(func(g Gomega) time.Time {
 			t, err := time.Parse(time.RFC3339Nano, jsonpath(presence, ".spec.renewTime")())
-			Expect(err).NotTo(HaveOccurred())
+			g.Expect(err).NotTo(HaveOccurred())
 			return t
 		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(BeTemporally(">", resumedAt))
 		// The results of the window reach the assignment's status: its last run is one the agent
 		// ran during the outage or after.
-		Eventually(func() time.Time {
+		Eventually(func(g Gomega) time.Time {
 			t, err := time.Parse(time.RFC3339, jsonpath("healthcheckassignment/manager-healthz", ".status.satellites[0].lastRunAt")())
-			Expect(err).NotTo(HaveOccurred())
+			g.Expect(err).NotTo(HaveOccurred())
 			return t
 		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(BeTemporally(">=", outageStart.Truncate(time.Second)))
 		Expect(eventsOf()).To(Equal(eventsBefore), "no Offline or Online Event: the satellite never went away")
