@@ -200,8 +200,10 @@ var _ = Describe("A user", Ordered, func() {
 		agent := runningAgents[len(runningAgents)-1]
 		agent.kill()
 		Eventually(jsonpath("satellite/eu-west", ".status.state")).WithTimeout(15 * time.Second).Should(Equal("Offline"))
-		Eventually(func() string {
-			return kubectl("get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name")
+		Eventually(func(g Gomega) string {
+			out, err := tryRun(root, "kubectl", "get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name")
+			g.Expect(err).NotTo(HaveOccurred())
+			return out
 		}).ShouldNot(BeEmpty())
 
 		start("satellite", agentEnv, "--token-file", filepath.Join(bin, "token"), "--metrics-bind-address", addr(freePort()))
@@ -237,8 +239,9 @@ var _ = Describe("A user", Ordered, func() {
 		Eventually(jsonpath("satellite/eu-west", ".status.state")).Should(Equal("Online"))
 		// A replica that does not lead reports the satellites it serves, and the states the
 		// leader wrote, so that alerts may take any replica's word.
-		Eventually(func() string {
-			_, body := getMetrics("https://"+addr(secondMetrics)+"/metrics", metricsToken)
+		Eventually(func(g Gomega) string {
+			_, body, err := tryGetMetrics("https://"+addr(secondMetrics)+"/metrics", metricsToken)
+			g.Expect(err).NotTo(HaveOccurred())
 			return body
 		}).Should(And(
 			MatchRegexp(`satellite_connected\{namespace="default",region="eu-west-1",satellite="eu-west"\} 1`),
@@ -270,8 +273,8 @@ var _ = Describe("A user", Ordered, func() {
 				kubectl("get", "events", "--field-selector", "reason=SatelliteOnline", "-o", "name")
 		}
 		eventsBefore := eventsOf()
-		dialsBefore := agentMetric(agentMetricsPort, "satellite_agent_dial_attempts_total")
-		checksBefore := agentMetric(agentMetricsPort, "satellite_agent_checks_total")
+		dialsBefore := agentMetric(Default, agentMetricsPort, "satellite_agent_dial_attempts_total")
+		checksBefore := agentMetric(Default, agentMetricsPort, "satellite_agent_checks_total")
 
 		By("stopping kube-apiserver; etcd runs on")
 		resume, err := controlplane.PauseAPIServer(env.Config)
@@ -292,7 +295,7 @@ var _ = Describe("A user", Ordered, func() {
 		// The outage itself is what is tested, not a condition to wait for: every replica's
 		// leader election must outlive its renew deadline.
 		time.Sleep(time.Until(outageStart.Add(45 * time.Second)))
-		checksInOutage := agentMetric(agentMetricsPort, "satellite_agent_checks_total") - checksBefore
+		checksInOutage := agentMetric(Default, agentMetricsPort, "satellite_agent_checks_total") - checksBefore
 
 		By("starting kube-apiserver again")
 		Expect(resume()).To(Succeed())
@@ -301,8 +304,8 @@ var _ = Describe("A user", Ordered, func() {
 		for _, m := range replicas {
 			Expect(m.proc.exited()).To(BeFalse(), "a manager exited during the outage")
 		}
-		Expect(agentMetric(agentMetricsPort, "satellite_agent_dial_attempts_total")).To(Equal(dialsBefore), "the agent's session was closed")
-		Expect(agentMetric(agentMetricsPort, "satellite_agent_dropped_results_total")).To(BeZero())
+		Expect(agentMetric(Default, agentMetricsPort, "satellite_agent_dial_attempts_total")).To(Equal(dialsBefore), "the agent's session was closed")
+		Expect(agentMetric(Default, agentMetricsPort, "satellite_agent_dropped_results_total")).To(BeZero())
 		// The presence Lease is renewed within two report intervals (2 x 60 s) of the API's return.
 		// Until the API answers again, kubectl reads nothing: g lets Eventually poll on.
 		Eventually(func(g Gomega) time.Time {
@@ -319,7 +322,7 @@ var _ = Describe("A user", Ordered, func() {
 		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(BeTemporally(">=", outageStart.Truncate(time.Second)))
 		Expect(eventsOf()).To(Equal(eventsBefore), "no Offline or Online Event: the satellite never went away")
 		Expect(jsonpath("satellite/eu-west", ".status.state")()).To(Equal("Online"))
-		Expect(agentMetric(agentMetricsPort, "satellite_agent_dial_attempts_total")).To(Equal(dialsBefore))
+		Expect(agentMetric(Default, agentMetricsPort, "satellite_agent_dial_attempts_total")).To(Equal(dialsBefore))
 		GinkgoWriter.Printf("the agent ran %v checks during the outage, all acked\n", checksInOutage)
 	})
 
@@ -327,7 +330,7 @@ var _ = Describe("A user", Ordered, func() {
 		presence := "lease/satellite-eu-west"
 		holder := jsonpath(presence, ".spec.holderIdentity")()
 		offlineEvents := kubectl("get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name")
-		checksBefore := agentMetric(agentMetricsPort, "satellite_agent_checks_total")
+		checksBefore := agentMetric(Default, agentMetricsPort, "satellite_agent_checks_total")
 
 		// The agent reached the replica the suite started second; it serves the satellite still.
 		// As the endpoints controller would, the Service forgets the killed replica.
@@ -347,7 +350,7 @@ var _ = Describe("A user", Ordered, func() {
 		Eventually(agentMetric).WithArguments(agentMetricsPort, "satellite_agent_checks_total").WithTimeout(time.Minute).
 			Should(BeNumerically(">=", checksBefore+2))
 		Eventually(agentMetric).WithArguments(agentMetricsPort, "satellite_agent_buffered_results").Should(BeZero())
-		Expect(agentMetric(agentMetricsPort, "satellite_agent_dropped_results_total")).To(BeZero())
+		Expect(agentMetric(Default, agentMetricsPort, "satellite_agent_dropped_results_total")).To(BeZero())
 		Expect(jsonpath("satellite/eu-west", ".status.state")()).To(Equal("Online"))
 		Expect(kubectl("get", "events", "--field-selector", "reason=SatelliteOffline", "-o", "name")).To(Equal(offlineEvents))
 	})

@@ -242,28 +242,37 @@ func (p *process) exited() bool {
 }
 
 // getMetrics GETs the manager's HTTPS /metrics with the bearer token (none when empty) and
-// returns the status code and the body. The certificate is the manager's self-signed one: what is
-// tested here is who may read, not whom the client trusts.
-func getMetrics(url, token string) (int, string) {
+// returns the status code and the body, waiting for the manager's metrics server to answer: it
+// starts with the other runnables.
+func getMetrics(url, token string) (code int, body string) {
 	GinkgoHelper()
+	Eventually(func() (err error) {
+		code, body, err = tryGetMetrics(url, token)
+		return err
+	}).Should(Succeed())
+	return code, body
+}
+
+// tryGetMetrics is one GET of getMetrics. The certificate is the manager's self-signed one: what
+// is tested here is who may read, not whom the client trusts.
+func tryGetMetrics(url, token string) (int, string, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
-	Expect(err).NotTo(HaveOccurred())
+	if err != nil {
+		return 0, "", err
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
 	}
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // the manager's self-signed certificate
 	}}
-	var resp *http.Response
-	// The manager starts its metrics server with the other runnables; wait for it to listen.
-	Eventually(func() error {
-		resp, err = c.Do(req) //nolint:bodyclose // closed below
-		return err
-	}).Should(Succeed())
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
 	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	Expect(err).NotTo(HaveOccurred())
-	return resp.StatusCode, string(body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	return resp.StatusCode, string(body), err
 }
 
 // serviceAccountKubeconfig writes a kubeconfig for the suite's cluster that authenticates as the
@@ -317,14 +326,15 @@ func trimLines(s string) string {
 func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
 
 // agentMetric reads the agent's plain /metrics on port and returns the sum of the samples of
-// the metric called name.
-func agentMetric(port int, name string) float64 {
+// the metric called name. Polled, it takes Eventually's Gomega, so that a read that fails while
+// the agent reconnects is tried again; read once, it takes Default.
+func agentMetric(g Gomega, port int, name string) float64 {
 	GinkgoHelper()
 	resp, err := http.Get("http://" + addr(port) + "/metrics") //nolint:noctx // a local test server
-	Expect(err).NotTo(HaveOccurred())
+	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	Expect(err).NotTo(HaveOccurred())
+	g.Expect(err).NotTo(HaveOccurred())
 	sum := 0.0
 	for line := range strings.Lines(string(body)) {
 		fields := strings.Fields(line)
@@ -332,7 +342,7 @@ func agentMetric(port int, name string) float64 {
 			continue
 		}
 		v, err := strconv.ParseFloat(fields[1], 64)
-		Expect(err).NotTo(HaveOccurred())
+		g.Expect(err).NotTo(HaveOccurred())
 		sum += v
 	}
 	return sum
