@@ -79,3 +79,4 @@ type sessionStub struct{}
 func (sessionStub) ConfigChanged()                      {}
 func (sessionStub) Close(int, string, protocol.Message) {}
 func (sessionStub) RemoteAddr() string                  { return "192.0.2.1:40000" }
+func (sessionStub) Acknowledge([]string)                {}

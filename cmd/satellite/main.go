@@ -50,7 +50,7 @@ func run() int {
 		"File holding the token, re-read when it changes; else the token comes from "+agent.EnvToken+". Env "+agent.EnvTokenFile+".")
 	flag.StringVar(&cfg.CAFile, "ca-file", "", "PEM bundle that verifies the manager's certificate instead of the system roots.")
 	flag.StringVar(&cfg.MetricsAddr, "metrics-bind-address", agent.DefaultMetricsAddr, "Address of /healthz, /readyz and /metrics; 0 disables them.")
-	flag.IntVar(&cfg.BufferSize, "buffer-size", agent.DefaultBufferSize, "Results kept until the manager acknowledges them; beyond it the oldest are dropped.")
+	flag.IntVar(&cfg.BufferSize, "buffer-size", agent.DefaultBufferSize, "Results kept until the manager acknowledges them; beyond it the oldest are dropped. From 512 the manager acknowledges only results it has written to the API server.")
 	level := slog.LevelInfo
 	flag.TextVar(&level, "log-level", level, "Least level logged: DEBUG, INFO, WARN or ERROR.")
 	showVersion := flag.Bool("version", false, "Print the version and exit.")

@@ -66,11 +66,11 @@ var _ = Describe("Agent", func() {
 		a := startAgent("eu-west", agent.Config{CoreURL: coreURL(running.HubAddr), ClientID: sat.ClientID, Token: sat.Token, Version: "1.2.3"})
 		Eventually(state(sat)).Should(Equal(v1alpha1.SatelliteOnline))
 		Eventually(func() string { return getSatellite(ctx, sat).Status.Version }).Should(Equal("1.2.3"))
-		// It advertises that it runs our CheckConfig, so the manager sends it our form, and that
-		// it applies patches.
+		// It advertises that it runs our CheckConfig, so the manager sends it our form, that it
+		// applies patches, and, with its default buffer, that it waits for written acks.
 		Eventually(func() *v1alpha1.AgentStatus { return getSatellite(ctx, sat).Status.Agent }).Should(Equal(
 			&v1alpha1.AgentStatus{Kind: v1alpha1.AgentSatelliteOperator,
-				Capabilities: []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch}}))
+				Capabilities: []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch, protocol.CapabilityWrittenAcks}}))
 		code, _ := a.get("/readyz")
 		Expect(code).To(Equal(200))
 
@@ -82,14 +82,19 @@ var _ = Describe("Agent", func() {
 			HaveField("Satellites", BeEmpty())))
 		Expect(ingested(ns, "payments", "eu-west")).To(BeNumerically(">=", 1))
 		Expect(web.requests.Load()).To(BeNumerically(">=", 1))
+		// Each result is acknowledged once the manager has written it, with the next renewal of
+		// the presence Lease: the buffer empties after each, until the next run.
 		Eventually(func() int { return a.stats().ResultsBuffered }).Should(BeZero(), "the manager acknowledges every result")
 
-		code, body := a.get("/metrics")
-		Expect(code).To(Equal(200))
-		Expect(body).To(ContainSubstring(`satellite_agent_checks_total{status="healthy",strategy="http"}`))
-		Expect(body).To(ContainSubstring("satellite_agent_connected 1"))
-		Expect(body).To(ContainSubstring("satellite_agent_buffered_results 0"))
-		Expect(body).To(ContainSubstring("satellite_agent_dropped_results_total 0"))
+		Eventually(func(g Gomega) string {
+			code, body := a.get("/metrics")
+			g.Expect(code).To(Equal(200))
+			return body
+		}).Should(And(
+			ContainSubstring(`satellite_agent_checks_total{status="healthy",strategy="http"}`),
+			ContainSubstring("satellite_agent_connected 1"),
+			ContainSubstring("satellite_agent_buffered_results 0"),
+			ContainSubstring("satellite_agent_dropped_results_total 0")))
 		code, _ = a.get("/healthz")
 		Expect(code).To(Equal(200))
 

@@ -71,7 +71,8 @@ type Config struct {
 	// MetricsAddr is where /healthz, /readyz and /metrics are served; "0" serves nothing.
 	MetricsAddr string
 	// BufferSize bounds the results kept until the manager acknowledges them; beyond it the
-	// oldest are dropped and counted.
+	// oldest are dropped and counted. From 512 (twice protocol.MaxUnwrittenResults) the agent
+	// asks for acks only of results the manager has written.
 	BufferSize int
 	// Version is the agent's version, sent in heartbeats.
 	Version string

@@ -258,12 +258,19 @@ func (a *Agent) connect(ctx context.Context) connEnd {
 
 // capabilities are what this agent advertises in authenticate and every heartbeat: it runs our
 // CheckConfig, so the manager sends it that instead of Checkstack's strategies, and it applies
-// config_patch, so a change is sent as what changed.
-var capabilities = []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch}
+// config_patch, so a change is sent as what changed. With a buffer that holds what the manager
+// takes before it writes (twice protocol.MaxUnwrittenResults), it asks for acks of written
+// results only, so that a manager replica that is killed loses none that this agent let go.
+func (a *Agent) capabilities() []string {
+	if a.cfg.BufferSize >= 2*protocol.MaxUnwrittenResults {
+		return []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch, protocol.CapabilityWrittenAcks}
+	}
+	return []string{protocol.CapabilityCheckConfig, protocol.CapabilityConfigPatch}
+}
 
 // authenticate sends the credentials in the first frame and reads the manager's answer.
 func (a *Agent) authenticate(ws *websocket.Conn, token string) (*protocol.Authenticated, connEnd) {
-	frame, err := protocol.Encode(&protocol.Authenticate{ClientID: a.cfg.ClientID, Token: token, Capabilities: capabilities})
+	frame, err := protocol.Encode(&protocol.Authenticate{ClientID: a.cfg.ClientID, Token: token, Capabilities: a.capabilities()})
 	if err != nil {
 		return nil, connEnd{reason: endFailed, err: fmt.Errorf("encoding authenticate: %w", err)}
 	}
@@ -429,7 +436,7 @@ func (s *session) writePump(ctx context.Context) {
 	}
 	heartbeat := func() bool {
 		frame, err := protocol.Encode(&protocol.Heartbeat{Version: a.cfg.Version, UptimeSeconds: a.clock.Since(a.startedAt).Seconds(),
-			Capabilities: capabilities})
+			Capabilities: a.capabilities()})
 		if err != nil {
 			a.log.Error(err, "Encoding a heartbeat")
 			return true

@@ -17,6 +17,7 @@ limitations under the License.
 package agent
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +189,16 @@ func TestNextDial(t *testing.T) {
 				t.Errorf("plans (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestWrittenAcksNeedABuffer checks that the agent asks for acks of written results only when its
+// buffer holds what the manager may take before it writes, with room to spare.
+func TestWrittenAcksNeedABuffer(t *testing.T) {
+	for size, want := range map[int]bool{DefaultBufferSize: true, 2 * protocol.MaxUnwrittenResults: true, 2*protocol.MaxUnwrittenResults - 1: false, 1: false} {
+		a := &Agent{cfg: Config{BufferSize: size}}
+		if got := slices.Contains(a.capabilities(), protocol.CapabilityWrittenAcks); got != want {
+			t.Errorf("a buffer of %d asks for written acks: %v, want %v", size, got, want)
+		}
 	}
 }

@@ -78,6 +78,7 @@ type nopConn struct{ dirty bool }
 func (c *nopConn) ConfigChanged()                      { c.dirty = true }
 func (c *nopConn) Close(int, string, protocol.Message) {}
 func (c *nopConn) RemoteAddr() string                  { return "192.0.2.1:40000" }
+func (c *nopConn) Acknowledge([]string)                {}
 
 // BenchmarkConfigPushFanOut measures one change of an assignment that selects every one of n
 // connected satellites, with existing other assignments selecting them all too: derive, hand the
@@ -194,7 +195,7 @@ func BenchmarkReport(b *testing.B) {
 			}
 			drain(f)
 			for i := 0; i < n; i += 2 {
-				if got := f.Ingest(handles[i], &protocol.Result{ConfigID: "payments", ExecutedAt: f.clock.Now(), Status: v1alpha1.ResultHealthy}); got != string(v1alpha1.ResultHealthy) {
+				if got, _ := f.Ingest(handles[i], &protocol.Result{ConfigID: "payments", ExecutedAt: f.clock.Now(), Status: v1alpha1.ResultHealthy}); got != string(v1alpha1.ResultHealthy) {
 					b.Fatalf("ingest: %s", got)
 				}
 				drain(f)

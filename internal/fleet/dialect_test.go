@@ -112,7 +112,7 @@ func TestCheckstackSessionGetsItsDialect(t *testing.T) {
 	raw := &protocol.Result{ConfigID: first, SystemID: "payments-api", Status: v1alpha1.ResultHealthy, ExecutedAt: clk.Now(),
 		Result: &protocol.ResultDetail{Status: v1alpha1.ResultHealthy, LatencyMs: 5,
 			Metadata: map[string]any{"collectors": map[string]any{"request": map[string]any{"statusCode": 200.0, "body": strings.Repeat("x", 200<<10)}}}}}
-	if got := f.Ingest(h, raw); got != string(v1alpha1.ResultUnhealthy) {
+	if got, _ := f.Ingest(h, raw); got != string(v1alpha1.ResultUnhealthy) {
 		t.Errorf("Ingest of a 200 where 204 is expected = %q, want unhealthy", got)
 	}
 	rep, _ := f.Report("hca-1", 10)
@@ -135,12 +135,12 @@ func TestCheckstackSessionGetsItsDialect(t *testing.T) {
 	clk.Step(1)
 	late := *raw
 	late.ExecutedAt = clk.Now()
-	if got := f.Ingest(h, &late); got != ResultSuperseded {
+	if got, _ := f.Ingest(h, &late); got != ResultSuperseded {
 		t.Errorf("Ingest of a result for the edited-away revision = %q, want %q", got, ResultSuperseded)
 	}
 	plain := late
 	plain.ConfigID = "hca-1"
-	if got := f.Ingest(h, &plain); got != ResultRejected {
+	if got, _ := f.Ingest(h, &plain); got != ResultRejected {
 		t.Errorf("Ingest of our configId from a Checkstack session = %q, want %q", got, ResultRejected)
 	}
 

@@ -57,6 +57,9 @@ type Conn interface {
 	// RemoteAddr is the peer's address, fixed for the session's life: the fleet reads it under
 	// its lock, to name two agents that share an identity.
 	RemoteAddr() string
+	// Acknowledge sends the satellite a result_ack of these IDs, at most protocol.MaxAckIDs;
+	// the fleet calls it for results it acknowledges once they are written.
+	Acknowledge(ids []string)
 }
 
 // Fleet holds every fact the manager keeps in memory about Satellites, their sessions and the

@@ -37,7 +37,10 @@ type recordingConn struct {
 	pushes int
 	closed int    // the close code, 0 while open
 	remote string // the peer's address; empty is 192.0.2.1:40000
+	acked  []string
 }
+
+func (c *recordingConn) Acknowledge(ids []string) { c.acked = append(c.acked, ids...) }
 
 func (c *recordingConn) RemoteAddr() string {
 	if c.remote == "" {
@@ -221,7 +224,7 @@ func TestIngest(t *testing.T) {
 		{"an assignment not relayed is rejected", &protocol.Result{ConfigID: "other", Status: v1alpha1.ResultHealthy, ExecutedAt: t1.Add(3 * time.Second)}, ResultRejected, 0},
 	}
 	for _, step := range steps {
-		if got := f.Ingest(h, step.result); got != step.want {
+		if got, _ := f.Ingest(h, step.result); got != step.want {
 			t.Errorf("%s: Ingest = %q, want %q", step.name, got, step.want)
 		}
 		if _, wakes := drain(f); wakes != step.wakes {

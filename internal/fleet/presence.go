@@ -63,6 +63,12 @@ type Presence struct {
 	// results for, sorted by assignment: the leader folds them into the assignments' status,
 	// and the next replica to serve the satellite drops a resent result they already hold.
 	Views []PublishedView
+	// Acks are the IDs of the session's results that Views hold and whose agent waits for them
+	// to be written (protocol.CapabilityWrittenAcks): once the publication is in the API server,
+	// the sink hands it back to Fleet.Written, which acknowledges them.
+	Acks []string
+	// session is the fleet's number of the session Acks belong to.
+	session uint64
 }
 
 // PublishedView is a satellite's view of one assignment, as the replica that took its results
@@ -104,6 +110,11 @@ func (f *Fleet) publishLocked(sat *satellite, state string) {
 			views = append(views, PublishedView{Assignment: a.UID, CheckView: v})
 		}
 	}
+	var acks []string
+	if sat.conn != nil {
+		acks = sat.unwritten
+	}
+	sat.unwritten = nil
 	var replacements []time.Time
 	var replacedAddr string
 	if d := sat.duplicates; d != nil {
@@ -124,7 +135,32 @@ func (f *Fleet) publishLocked(sat *satellite, state string) {
 		ReplacedAddr:  replacedAddr,
 		RepeatedClose: sat.closes.reported,
 		Views:         views,
+		Acks:          acks,
+		session:       sat.session,
 	})
+}
+
+// Written tells the fleet that publication p is in the API server: the results it holds are
+// acknowledged to the session they came from, if it is still open. Those of a session that
+// ended are not: its agent sends them again on its next session, and the replica that takes it
+// drops them by the views it reads in the Lease.
+func (f *Fleet) Written(p Presence) {
+	if len(p.Acks) == 0 {
+		return
+	}
+	f.mu.Lock()
+	sat := f.satellites[p.UID]
+	var conn Conn
+	if sat != nil && sat.conn != nil && sat.session == p.session {
+		conn = sat.conn
+	}
+	f.mu.Unlock()
+	if conn == nil {
+		return
+	}
+	for ids := range slices.Chunk(p.Acks, protocol.MaxAckIDs) {
+		conn.Acknowledge(ids)
+	}
 }
 
 // truncateRunes cuts s to at most n bytes at a rune boundary.

@@ -17,6 +17,8 @@ limitations under the License.
 package fleet
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -169,7 +171,7 @@ func TestViewsTravelBetweenReplicas(t *testing.T) {
 	h, _, _ := holder.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
 	sink.take()
 	r := &protocol.Result{ConfigID: "hca-1", SystemID: "payments-api", Status: v1alpha1.ResultUnhealthy, ExecutedAt: clk.Now()}
-	if got := holder.Ingest(h, r); got != string(v1alpha1.ResultUnhealthy) {
+	if got, _ := holder.Ingest(h, r); got != string(v1alpha1.ResultUnhealthy) {
 		t.Fatalf("Ingest = %q", got)
 	}
 	if len(sink.got) != 1 || len(sink.got[0].Views) != 1 || sink.got[0].Views[0].Status != v1alpha1.ResultUnhealthy {
@@ -204,7 +206,7 @@ func TestViewsTravelBetweenReplicas(t *testing.T) {
 
 	// The satellite comes to the other replica and resends the result the first one took.
 	oh, _, _ := other.Authenticate("uid-1", "csat_a", oursCaps, &recordingConn{})
-	if got := other.Ingest(oh, r); got != ResultDuplicate {
+	if got, _ := other.Ingest(oh, r); got != ResultDuplicate {
 		t.Errorf("a resent result already taken elsewhere = %q, want %q", got, ResultDuplicate)
 	}
 	// While it holds the session, its own views win over what others published.
@@ -212,5 +214,93 @@ func TestViewsTravelBetweenReplicas(t *testing.T) {
 	other.ObserveViews("uid-1", stale)
 	if rep, _ := other.Report("hca-1", 10); rep.Counts.Unhealthy != 1 {
 		t.Errorf("views published elsewhere replaced those of a session held here: %+v", rep.Counts)
+	}
+}
+
+// TestWrittenAcks checks that an agent that asks for written acks gets the ack of a result only
+// once the publication whose views hold it is written, that one publication follows at the
+// latest after protocol.MaxUnwrittenResults results, and that an agent that does not ask is
+// acknowledged by its session at once.
+func TestWrittenAcks(t *testing.T) {
+	f, clk, sink := newPresenceFleet()
+	if err := f.UpsertAssignment(httpInfo(t, 1, v1alpha1.HTTPCheck{URL: "https://a.example/"})); err != nil {
+		t.Fatal(err)
+	}
+	conn := &recordingConn{}
+	caps := []string{protocol.CapabilityCheckConfig, protocol.CapabilityWrittenAcks}
+	h, _, _ := f.Authenticate("uid-1", "csat_a", caps, conn)
+	sink.take()
+	result := func(id string, status v1alpha1.ResultStatus) *protocol.Result {
+		clk.Step(time.Second)
+		return &protocol.Result{ID: id, ConfigID: "hca-1", SystemID: "payments-api", Status: status, ExecutedAt: clk.Now()}
+	}
+
+	// The first result makes the view, which is published at once.
+	if status, later := f.Ingest(h, result("r1", v1alpha1.ResultHealthy)); status != string(v1alpha1.ResultHealthy) || !later {
+		t.Fatalf("Ingest = %q, ackLater %v; want healthy, acknowledged later", status, later)
+	}
+	if len(sink.got) != 1 || !slices.Equal(sink.got[0].Acks, []string{"r1"}) {
+		t.Fatalf("published %+v, want one publication acknowledging r1", sink.got)
+	}
+	sink.take()
+	// One that changes nothing waits; the next that changes the view's status is published at
+	// once, with both to acknowledge.
+	f.Ingest(h, result("r2", v1alpha1.ResultHealthy))
+	if len(sink.got) != 0 {
+		t.Fatalf("a result that changed no status published %+v", sink.got)
+	}
+	f.Ingest(h, result("r3", v1alpha1.ResultUnhealthy))
+	if len(sink.got) != 1 || !slices.Equal(sink.got[0].Acks, []string{"r2", "r3"}) {
+		t.Fatalf("published %+v, want one publication acknowledging r2 and r3", sink.got)
+	}
+	if len(conn.acked) != 0 {
+		t.Fatalf("acknowledged %v before the publication was written", conn.acked)
+	}
+	written := sink.got[0]
+	f.Written(written)
+	if !slices.Equal(conn.acked, []string{"r2", "r3"}) {
+		t.Errorf("acknowledged %v once written, want r2 and r3", conn.acked)
+	}
+	sink.take()
+
+	// A duplicate is acknowledged by the session at once: resending cannot help.
+	dup := result("d1", v1alpha1.ResultUnhealthy)
+	dup.ExecutedAt = written.Views[0].LastRunAt
+	if status, later := f.Ingest(h, dup); status != ResultDuplicate || later {
+		t.Errorf("a duplicate = %q, ackLater %v; want %q, acknowledged at once", status, later, ResultDuplicate)
+	}
+
+	// Results that change nothing wait for the renewal, up to the bound.
+	for i := range protocol.MaxUnwrittenResults - 1 {
+		f.Ingest(h, result(fmt.Sprintf("n%d", i), v1alpha1.ResultUnhealthy))
+	}
+	if got := sink.take(); len(got) != 0 {
+		t.Fatalf("published %d times below the bound of unwritten results", len(got))
+	}
+	f.Ingest(h, result("last", v1alpha1.ResultUnhealthy))
+	if len(sink.got) != 1 || len(sink.got[0].Acks) != protocol.MaxUnwrittenResults {
+		t.Fatalf("at the bound: %d publications, want 1 with %d acks", len(sink.got), protocol.MaxUnwrittenResults)
+	}
+	sink.take()
+
+	// A publication of a session that has ended is not acknowledged to the next one.
+	f.Ingest(h, result("r4", v1alpha1.ResultHealthy))
+	ended := slices.Clone(sink.got)
+	sink.take()
+	f.Disconnected(h, false, 0, "")
+	sink.take()
+	next := &recordingConn{}
+	_, _, _ = f.Authenticate("uid-1", "csat_a", caps, next)
+	f.Written(ended[0])
+	if len(next.acked) != 0 {
+		t.Errorf("the next session was sent acks %v of the last one's results", next.acked)
+	}
+
+	// An agent that does not ask is acknowledged by its session at once.
+	plain := &recordingConn{}
+	ph, _, _ := f.Authenticate("uid-1", "csat_a", oursCaps, plain)
+	sink.take()
+	if _, later := f.Ingest(ph, result("p1", v1alpha1.ResultHealthy)); later {
+		t.Error("a result of an agent that did not ask for written acks is acknowledged later")
 	}
 }

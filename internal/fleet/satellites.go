@@ -63,6 +63,10 @@ type satellite struct {
 	threshold time.Duration
 	renewedAt time.Time
 	silent    bool
+	// unwritten are the IDs of the current session's results that were taken since the last
+	// publication and wait for it to be written before they are acknowledged (see
+	// protocol.CapabilityWrittenAcks).
+	unwritten []string
 
 	// relayed are the assignments relayed to the satellite, sorted by configId: what it was (or
 	// will be, on connect) sent, less those its agent's dialect cannot carry.
@@ -94,6 +98,12 @@ type AgentInfo struct {
 // assignments the patch carries.
 func (a AgentInfo) takesPatches() bool {
 	return a.dialect() == protocol.DialectOurs && slices.Contains(a.Capabilities, protocol.CapabilityConfigPatch)
+}
+
+// wantsWrittenAcks reports whether the agent wants its results acknowledged once they are in
+// the API server.
+func (a AgentInfo) wantsWrittenAcks() bool {
+	return a.dialect() == protocol.DialectOurs && slices.Contains(a.Capabilities, protocol.CapabilityWrittenAcks)
 }
 
 func (a AgentInfo) dialect() protocol.Dialect {

@@ -266,7 +266,7 @@ func (f *Fleet) detachLocked(sat *satellite, clean bool, fx *effects) {
 
 // endSessionLocked forgets the satellite's current session, without publishing its end.
 func (f *Fleet) endSessionLocked(sat *satellite, fx *effects) {
-	sat.conn, sat.sent = nil, nil
+	sat.conn, sat.sent, sat.unwritten = nil, nil, nil
 	sat.facts.Connected = false
 	f.metrics.setConnected(sat, false)
 	fx.wakeSat = append(fx.wakeSat, sat.key)
@@ -304,14 +304,17 @@ func (f *Fleet) ConfigFrame(h Handle) (frame []byte, ok bool) {
 // which is how an agent's resend after a lost ack looks), both dropped. Duplicates are told
 // apart by the view that exists anyway, so that the window costs nothing per satellite. It
 // wakes the assignment's reconciler when a view's status changed or the coarse refresh is due.
-func (f *Fleet) Ingest(h Handle, r *protocol.Result) string {
+// ackLater is true when the fleet acknowledges the result itself, once the view that holds it
+// is written (an agent that advertises protocol.CapabilityWrittenAcks); the session
+// acknowledges every other result with an ID at once.
+func (f *Fleet) Ingest(h Handle, r *protocol.Result) (status string, ackLater bool) {
 	var fx effects
 	defer f.run(&fx)
 	now := f.clock.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if h.sat == nil || f.satellites[h.sat.uid] != h.sat {
-		return ResultRejected
+		return ResultRejected, false
 	}
 	sat := h.sat
 	checkstack := sat.agent.dialect() == protocol.DialectCheckstack
@@ -321,24 +324,32 @@ func (f *Fleet) Ingest(h Handle, r *protocol.Result) string {
 	}
 	a, relayed := sat.relays(configID)
 	if !relayed || (checkstack && (a.checkstack == nil || rev == "")) {
-		return ResultRejected
+		return ResultRejected, false
 	}
 	if checkstack && rev != a.checkstackRev {
-		return ResultSuperseded
+		return ResultSuperseded, false
 	}
 	if checkstack && a.check != nil {
 		r = judged(r, protocol.JudgeCheckstack(a.check, r))
 	}
 	prev, seen := a.views[sat]
 	if seen && !prev.Persisted && !prev.LastRunAt.IsZero() && !r.ExecutedAt.After(prev.LastRunAt) {
-		return ResultDuplicate
+		return ResultDuplicate, false
 	}
 	view := nextView(prev, r, a.Thresholds, now)
 	a.setView(sat, view)
-	if view.Status != prev.Status && sat.conn != nil && !sat.silent {
+	if r.ID != "" && f.opts.Presence != nil && sat.agent.wantsWrittenAcks() && f.currentLocked(h) {
+		sat.unwritten = append(sat.unwritten, r.ID)
+		ackLater = true
+	}
+	switch {
+	case view.Status != prev.Status && sat.conn != nil && !sat.silent:
 		// Published at once, as a connect is: the leader may not be the replica that holds the
 		// session.
 		f.publishLocked(sat, v1alpha1.PresenceConnected)
+	case len(sat.unwritten) >= protocol.MaxUnwrittenResults:
+		// The agent keeps what waits for its ack; written now, it need not keep more.
+		f.publishLocked(sat, sat.liveState())
 	}
 	wasStale := seen && !prev.ReceivedAt.IsZero() && now.Sub(prev.ReceivedAt) >= staleAge(a.Wire.IntervalSeconds)
 	if view.Status != prev.Status || wasStale || now.Sub(a.lastWake) >= f.opts.StatusRefresh {
@@ -351,14 +362,14 @@ func (f *Fleet) Ingest(h Handle, r *protocol.Result) string {
 		up = 0
 	}
 	latency := view.Latency.Seconds()
-	status := string(r.Status)
+	label := string(r.Status)
 	fx.metrics = append(fx.metrics, func() {
 		f.metrics.checkUp.WithLabelValues(lv...).Set(up)
 		f.metrics.checkLatency.WithLabelValues(lv...).Observe(latency)
 		f.metrics.checkStale.WithLabelValues(lv...).Set(0)
-		f.metrics.assignmentResults.WithLabelValues(lv[0], lv[1], lv[2], status).Inc()
+		f.metrics.assignmentResults.WithLabelValues(lv[0], lv[1], lv[2], label).Inc()
 	})
-	return string(r.Status)
+	return label, ackLater
 }
 
 // judged returns a copy of r with the manager's judgement of it; the metadata, which can hold a

@@ -124,8 +124,9 @@ type Fleet interface {
 	// ConfigFrame returns the config_updated frame of the session's current assignments; it
 	// may be shared with other sessions, and must not be modified.
 	ConfigFrame(h fleet.Handle) ([]byte, bool)
-	// Ingest takes a result and returns its satellite_results_total status.
-	Ingest(h fleet.Handle, r *protocol.Result) string
+	// Ingest takes a result and returns its satellite_results_total status, and whether the
+	// fleet acknowledges it later, once it is written.
+	Ingest(h fleet.Handle, r *protocol.Result) (status string, ackLater bool)
 	// Unknown counts the Satellites whose credentials the fleet does not hold.
 	Unknown(uids []types.UID) int
 }

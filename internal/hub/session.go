@@ -106,6 +106,10 @@ func (s *session) Close(code int, reason string, final protocol.Message) {
 	})
 }
 
+// Acknowledge queues a result_ack, for results the fleet acknowledges once they are written.
+// It never blocks.
+func (s *session) Acknowledge(ids []string) { s.sendMessage(&protocol.ResultAck{IDs: ids}) }
+
 // ConfigChanged tells the writer that the satellite's list changed. It never blocks.
 func (s *session) ConfigChanged() {
 	s.configDirty.Store(true)
@@ -200,9 +204,9 @@ func (s *session) run(ctx context.Context, clientID, bearer string) {
 		case *protocol.Heartbeat:
 			s.hub.fleet.Heartbeat(s.handle, m.Version, m.Capabilities)
 		case *protocol.Result:
-			status := s.hub.fleet.Ingest(s.handle, m)
+			status, ackLater := s.hub.fleet.Ingest(s.handle, m)
 			s.hub.metrics.results.WithLabelValues(status).Inc()
-			if m.ID != "" {
+			if m.ID != "" && !ackLater {
 				// Rejected and duplicate results are acknowledged too: resending cannot help.
 				s.sendMessage(&protocol.ResultAck{IDs: []string{m.ID}})
 			}

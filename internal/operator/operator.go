@@ -176,14 +176,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) (*Operator, error)
 	}
 	op.Identity = identity
 	var f *fleet.Fleet
+	renew := renewInterval(cfg.StatusReportInterval)
 	writer := presence.NewWriter(mgr.GetClient(), presence.WriterOptions{
-		Identity: identity, ReportInterval: cfg.StatusReportInterval,
+		Identity: identity, RenewInterval: renew,
 		Sessions: func() int { return f.Sessions() },
+		Written:  func(p fleet.Presence) { f.Written(p) },
 	}, ctrl.Log.WithName("presence"))
 	if err := mgr.Add(writer); err != nil {
 		return nil, fmt.Errorf("adding the presence writer: %w", err)
 	}
-	f = fleet.New(fleet.Options{StatusRefresh: cfg.StatusReportInterval, Presence: writer, RenewInterval: renewInterval(cfg.StatusReportInterval)}, clk)
+	f = fleet.New(fleet.Options{StatusRefresh: cfg.StatusReportInterval, Presence: writer, RenewInterval: renew}, clk)
 	op.Fleet = f
 	if err := presence.Watch(ctx, mgr.GetCache(), identity, f); err != nil {
 		return nil, err

@@ -180,14 +180,16 @@ func dialAgent(hubAddr string, sat *testutil.Satellite) *agentConn {
 	return a
 }
 
-// dialOrRefused dials hubAddr as the satellite: it returns the session when it was authenticated,
-// or the close code it was refused with.
-func dialOrRefused(hubAddr string, sat *testutil.Satellite) (*agentConn, int) {
+// dialOrRefused dials hubAddr as the satellite, an agent of ours that advertises caps beside
+// protocol.CapabilityCheckConfig: it returns the session when it was authenticated, or the
+// close code it was refused with.
+func dialOrRefused(hubAddr string, sat *testutil.Satellite, caps ...string) (*agentConn, int) {
 	GinkgoHelper()
 	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+hubAddr+protocol.Path, nil)
 	Expect(err).NotTo(HaveOccurred())
 	_ = resp.Body.Close()
-	data, err := protocol.Encode(&protocol.Authenticate{ClientID: sat.ClientID, Token: sat.Token, Capabilities: []string{protocol.CapabilityCheckConfig}})
+	caps = append([]string{protocol.CapabilityCheckConfig}, caps...)
+	data, err := protocol.Encode(&protocol.Authenticate{ClientID: sat.ClientID, Token: sat.Token, Capabilities: caps})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(ws.WriteMessage(websocket.TextMessage, data)).To(Succeed())
 	for {

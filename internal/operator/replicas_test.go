@@ -65,6 +65,34 @@ var _ = Describe("Every replica", func() {
 		Expect(agent.ended()).To(BeFalse())
 	})
 
+	It("acknowledge a result of an agent that asks for written acks only once its view is in the Lease", func() {
+		_, follower := leader()
+		ns := testutil.NewNamespace(ctx, running.Client)
+		sat, hca := satelliteWithAssignment(ctx, ns)
+		Eventually(follower.op.Fleet.Verify).WithArguments(sat.ClientID, sat.Token).Should(BeTrue())
+		agent, code := dialOrRefused(follower.hubAddr, sat, protocol.CapabilityWrittenAcks)
+		Expect(agent).NotTo(BeNil(), "refused with %d", code)
+		defer agent.close()
+		lastRun := func() time.Time {
+			for _, v := range presence.Views(presenceLease(ctx, Default, sat)) {
+				if v.Assignment == hca.UID {
+					return v.LastRunAt
+				}
+			}
+			return time.Time{}
+		}
+		// The first result makes the view, which is written at once; the second changes no status
+		// and waits for the renewal. Either is acknowledged only once the Lease holds it.
+		for _, id := range []string{"makes-the-view", "changes-nothing"} {
+			executedAt := time.Now().UTC().Truncate(time.Millisecond)
+			agent.send(&protocol.Result{ID: id, ConfigID: string(hca.UID), SystemID: "payments-api",
+				Status: v1alpha1.ResultHealthy, LatencyMs: ptr.To(12.0), ExecutedAt: executedAt})
+			Eventually(agent.acked).WithArguments(id).Should(BeTrue())
+			Expect(lastRun()).To(BeTemporally("==", executedAt), "%s was acknowledged before its view was written", id)
+		}
+		Expect(agent.ended()).To(BeFalse())
+	})
+
 	It("move a satellite between them with one session at a time, no Event, and a resent result taken once", func() {
 		c := running.Client
 		lead, follower := leader()

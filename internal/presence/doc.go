@@ -30,8 +30,10 @@ limitations under the License.
 //   - acquireTime is when the session authenticated;
 //   - renewTime is when the holder last heard from the satellite (for a clean disconnect,
 //     when the session closed);
-//   - leaseDurationSeconds is the offline threshold plus the report interval: how long after
-//     renewTime the holder promises to have written again, unless it died;
+//   - leaseDurationSeconds is the offline threshold plus the renew interval (10/9 of the report
+//     interval): how long after renewTime the holder promises to have written again, unless it
+//     died. A renewal comes with the first heartbeat a renew interval after the last, and a
+//     live session's heartbeats are less than its threshold apart;
 //   - annotations say what the holder saw (Connected, Silent, Disconnected, Lost) and what
 //     the agent reported (version, kind, capabilities).
 package presence

@@ -46,7 +46,7 @@ func holder(lease *coordinationv1.Lease) string {
 
 // fill makes lease carry p as held (or, once the session ended, last held) by identity, with
 // the duration the holder promises to write again within.
-func fill(lease *coordinationv1.Lease, p fleet.Presence, identity string, reportInterval time.Duration) {
+func fill(lease *coordinationv1.Lease, p fleet.Presence, identity string, renewInterval time.Duration) {
 	key := LeaseKey(p.Key)
 	lease.Namespace, lease.Name = key.Namespace, key.Name
 	if lease.Labels == nil {
@@ -101,7 +101,7 @@ func fill(lease *coordinationv1.Lease, p fleet.Presence, identity string, report
 		lease.Spec.LeaseTransitions = ptr.To(ptr.Deref(lease.Spec.LeaseTransitions, 0) + 1)
 	}
 	lease.Spec.HolderIdentity = ptr.To(identity)
-	lease.Spec.LeaseDurationSeconds = ptr.To(int32((p.Threshold + reportInterval + time.Second - 1) / time.Second))
+	lease.Spec.LeaseDurationSeconds = ptr.To(int32((p.Threshold + renewInterval + time.Second - 1) / time.Second))
 	lease.Spec.AcquireTime = ptr.To(metav1.NewMicroTime(p.Since))
 	lease.Spec.RenewTime = ptr.To(metav1.NewMicroTime(p.LastHeartbeat))
 }

@@ -51,7 +51,7 @@ func TestLeaseCarriesThePresence(t *testing.T) {
 		t.Errorf("Lease %s/%s labelled %v", lease.Namespace, lease.Name, lease.Labels)
 	}
 	if got := *lease.Spec.LeaseDurationSeconds; got != 105 {
-		t.Errorf("duration %d s, want the threshold and the report interval, 105 s", got)
+		t.Errorf("duration %d s, want the threshold and the renew interval, 105 s", got)
 	}
 	if ownerUID(lease) != "uid-1" || holder(lease) != "replica-a" || !live(lease) {
 		t.Errorf("owner %q, holder %q, live %v", ownerUID(lease), holder(lease), live(lease))

@@ -38,13 +38,14 @@ import (
 // API server keeps one pending write per satellite, never more, and catches up once the API
 // answers again: the workqueue retries each with a backoff of at most maxRetryDelay.
 type Writer struct {
-	client         client.Client
-	identity       string
-	reportInterval time.Duration
-	workers        int
-	sessions       func() int
-	log            logr.Logger
-	queue          workqueue.TypedRateLimitingInterface[types.NamespacedName]
+	client        client.Client
+	identity      string
+	renewInterval time.Duration
+	workers       int
+	sessions      func() int
+	written       func(fleet.Presence)
+	log           logr.Logger
+	queue         workqueue.TypedRateLimitingInterface[types.NamespacedName]
 
 	mu      sync.Mutex
 	entries map[types.NamespacedName]*entry
@@ -64,14 +65,17 @@ const maxRetryDelay = 5 * time.Second
 type WriterOptions struct {
 	// Identity names this replica in the Leases it holds.
 	Identity string
-	// ReportInterval is how often the fleet renews a presence; with the offline threshold it
-	// makes the Lease's duration.
-	ReportInterval time.Duration
+	// RenewInterval is the least time between two renewals of a presence by the fleet
+	// (fleet.Options.RenewInterval); with the offline threshold it makes the Lease's duration.
+	RenewInterval time.Duration
 	// Workers is how many Leases are written at once; 0 means 16.
 	Workers int
 	// Sessions reports how many sessions this replica holds; nil means none. A replica that
 	// shuts down writes on until they have all ended, within drainTimeout.
 	Sessions func() int
+	// Written is handed every publication with Acks once it is in the API server (Fleet.Written);
+	// nil drops them.
+	Written func(fleet.Presence)
 }
 
 // NewWriter returns a Writer that writes with c, which reads Leases from the manager's cache.
@@ -81,12 +85,13 @@ func NewWriter(c client.Client, opts WriterOptions, log logr.Logger) *Writer {
 	}
 	limiter := workqueue.NewTypedItemExponentialFailureRateLimiter[types.NamespacedName](50*time.Millisecond, maxRetryDelay)
 	return &Writer{
-		client:         c,
-		identity:       opts.Identity,
-		reportInterval: opts.ReportInterval,
-		workers:        opts.Workers,
-		sessions:       opts.Sessions,
-		log:            log,
+		client:        c,
+		identity:      opts.Identity,
+		renewInterval: opts.RenewInterval,
+		workers:       opts.Workers,
+		sessions:      opts.Sessions,
+		written:       opts.Written,
+		log:           log,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{
 			Name: "presence",
 		}),
@@ -95,7 +100,8 @@ func NewWriter(c client.Client, opts WriterOptions, log logr.Logger) *Writer {
 }
 
 // Publish takes a publication of the fleet; it returns at once, as the fleet calls it under its
-// lock. A publication older than one already taken is dropped.
+// lock. A publication older than one already taken is dropped. The results it acknowledges
+// carry over to the next publication written: that one's views hold them too.
 func (w *Writer) Publish(p fleet.Presence) {
 	w.mu.Lock()
 	e := w.entries[p.Key]
@@ -104,9 +110,11 @@ func (w *Writer) Publish(p fleet.Presence) {
 		w.entries[p.Key] = e
 	}
 	if p.Seq < e.latest.Seq {
+		e.latest.Acks = append(e.latest.Acks, p.Acks...)
 		w.mu.Unlock()
 		return
 	}
+	p.Acks = append(e.latest.Acks, p.Acks...)
 	e.latest = p
 	w.mu.Unlock()
 	writerMetrics().pending.Set(float64(w.queue.Len() + 1))
@@ -186,7 +194,8 @@ func (w *Writer) next(ctx context.Context) bool {
 	e := w.entries[key]
 	var p fleet.Presence
 	if e != nil && e.written < e.latest.Seq {
-		p = e.latest
+		// The acks go with this write; a publication taken meanwhile brings only its own.
+		p, e.latest.Acks = e.latest, nil
 	}
 	w.mu.Unlock()
 	if p.Seq == 0 {
@@ -199,10 +208,19 @@ func (w *Writer) next(ctx context.Context) bool {
 		// Logged at a verbosity of its own: during an API server outage every satellite's write
 		// fails, every few seconds, until the API answers again.
 		w.log.V(1).Info("Writing a presence Lease failed; retrying", "satellite", key, "error", err.Error())
+		w.mu.Lock()
+		if e := w.entries[key]; e != nil {
+			e.latest.Acks = append(p.Acks, e.latest.Acks...)
+		}
+		w.mu.Unlock()
 		w.queue.AddRateLimited(key)
 		return true
 	}
 	w.queue.Forget(key)
+	if result != resultSuperseded && w.written != nil && len(p.Acks) > 0 {
+		// A superseded write's session is another replica's now; its agent sends them again.
+		w.written(p)
+	}
 	w.mu.Lock()
 	if e := w.entries[key]; e != nil && e.written < p.Seq {
 		e.written = p.Seq
@@ -232,7 +250,7 @@ func (w *Writer) write(ctx context.Context, p fleet.Presence) (string, error) {
 	err := w.client.Get(ctx, key, current)
 	if apierrors.IsNotFound(err) {
 		lease := &coordinationv1.Lease{}
-		fill(lease, p, w.identity, w.reportInterval)
+		fill(lease, p, w.identity, w.renewInterval)
 		if err := w.client.Create(ctx, lease); err != nil {
 			// AlreadyExists means the cache is behind: the retry reads it again.
 			return resultFailed, fmt.Errorf("creating Lease %s: %w", key, err)
@@ -246,7 +264,7 @@ func (w *Writer) write(ctx context.Context, p fleet.Presence) (string, error) {
 		return resultSuperseded, nil
 	}
 	desired := current.DeepCopy()
-	fill(desired, p, w.identity, w.reportInterval)
+	fill(desired, p, w.identity, w.renewInterval)
 	if equality.Semantic.DeepEqual(current, desired) {
 		return resultUnchanged, nil
 	}

@@ -65,6 +65,19 @@ const CapabilityCheckConfig = "satellite-operator.checkconfig.v1"
 // hundred bytes to each satellite instead of tens of kilobytes.
 const CapabilityConfigPatch = "satellite-operator.configpatch.v1"
 
+// CapabilityWrittenAcks is what an agent of ours advertises beside CapabilityCheckConfig when it
+// wants a result acknowledged only once the result is in the API server (in the views of the
+// satellite's presence Lease), not once the replica serving it took it: then a replica that is
+// killed loses no acknowledged result. Results wait up to a report interval for their ack, and
+// at most MaxUnwrittenResults of a session wait at once; the agent keeps them meanwhile.
+const CapabilityWrittenAcks = "satellite-operator.writtenacks.v1"
+
+// MaxUnwrittenResults is how many results of a session that advertises CapabilityWrittenAcks
+// the manager takes before it writes their views at once, instead of with the next renewal:
+// an agent's buffer must hold at least this many, and a satellite that produces more results
+// in a report interval costs more than one write in it.
+const MaxUnwrittenResults = 256
+
 // WebSocket close codes of the protocol.
 const (
 	CloseAuthFailed  = 4001 // the agent stops retrying until its credentials change
