@@ -77,9 +77,9 @@ var _ = Describe("Presence Leases", func() {
 		))
 		lease, _ := getLease(sat)()
 		Expect(lease.Spec.HolderIdentity).To(HaveValue(Equal(running.Operator.Identity)))
-		// The offline threshold (5 s) and the report interval (2 s): the holder writes again
-		// within that, or it is gone.
-		Expect(lease.Spec.LeaseDurationSeconds).To(HaveValue(BeEquivalentTo(7)))
+		// The offline threshold (5 s) and the renew interval (10/9 of the 2 s report interval),
+		// in whole seconds up: the holder writes again within that, or it is gone.
+		Expect(lease.Spec.LeaseDurationSeconds).To(HaveValue(BeEquivalentTo(8)))
 		Expect(lease.Spec.AcquireTime).NotTo(BeNil())
 		Expect(lease.OwnerReferences).To(ConsistOf(HaveField("UID", sat.Obj.UID)))
 		Expect(metav1.IsControlledBy(lease, getSatellite(ctx, sat))).To(BeTrue())
