@@ -354,6 +354,13 @@ func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *
 
 	secret := &corev1.Secret{}
 	err := r.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: name}, secret)
+	if apierrors.IsNotFound(err) {
+		// The cache holds only Secrets labelled as tokens, and may not hold yet the one the last
+		// reconcile created: the API server says whether it exists. Taken for missing, it would
+		// be created again, refused, and reported as a conflict, and the fleet would refuse the
+		// satellite's token until the next reconcile.
+		err = r.APIReader.Get(ctx, types.NamespacedName{Namespace: sat.Namespace, Name: name}, secret)
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		token, err := newToken()
@@ -374,11 +381,7 @@ func (r *SatelliteReconciler) reconcileGeneratedToken(ctx context.Context, sat *
 			return metav1.Condition{}, nil, fmt.Errorf("setting owner of token Secret: %w", err)
 		}
 		if err := r.Create(ctx, secret); err != nil {
-			if apierrors.IsAlreadyExists(err) {
-				// It exists but is not labelled as ours, so the cache did not show it.
-				return tokenProblem(v1alpha1.ReasonSecretConflict,
-					fmt.Sprintf("Secret %s exists and is not owned by this Satellite; delete it or set spec.tokenSecretRef", name)), nil, nil
-			}
+			// AlreadyExists: created since it was read; the retry reads it.
 			return metav1.Condition{}, nil, fmt.Errorf("creating token Secret: %w", err)
 		}
 		log.Info("Generated token", "secret", klog.KObj(secret))

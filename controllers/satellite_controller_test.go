@@ -219,6 +219,22 @@ var _ = Describe("SatelliteReconciler", func() {
 		Eventually(tokenReason).Should(Equal(v1alpha1.ReasonTokenProvided))
 	})
 
+	It("leaves a Secret that holds its generated token's name but is not its own, and says so", func() {
+		squatter := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "taken-token"},
+			Data:       map[string][]byte{v1alpha1.SecretKeyToken: []byte("csat_someone-elses")},
+		}
+		Expect(k8sClient.Create(ctx, squatter)).To(Succeed())
+		sat := newSatellite("taken", 45)
+		Eventually(func() *metav1.Condition {
+			return meta.FindStatusCondition(get(sat).Status.Conditions, v1alpha1.ConditionTokenReady)
+		}).Should(And(Not(BeNil()), HaveField("Reason", v1alpha1.ReasonSecretConflict),
+			HaveField("Message", ContainSubstring("Secret taken-token exists and is not owned by this Satellite"))))
+		untouched := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(squatter), untouched)).To(Succeed())
+		Expect(untouched.ResourceVersion).To(Equal(squatter.ResourceVersion), "the Satellite's reconcile wrote a Secret it does not own")
+	})
+
 	It("reports a missing Secret named by spec.tokenSecretRef", func() {
 		sat := &v1alpha1.Satellite{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "missing"},
