@@ -44,6 +44,11 @@ func holder(lease *coordinationv1.Lease) string {
 	return ptr.Deref(lease.Spec.HolderIdentity, "")
 }
 
+// duration is how long after its last change the holder promises to write the Lease again.
+func duration(lease *coordinationv1.Lease) time.Duration {
+	return time.Duration(ptr.Deref(lease.Spec.LeaseDurationSeconds, 0)) * time.Second
+}
+
 // fill makes lease carry p as held (or, once the session ended, last held) by identity, with
 // the duration the holder promises to write again within.
 func fill(lease *coordinationv1.Lease, p fleet.Presence, identity string, renewInterval time.Duration) {

@@ -24,7 +24,6 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
-	"k8s.io/utils/ptr"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
 	"github.com/checkstack/satellite-operator/internal/fleet"
@@ -98,8 +97,7 @@ func (o *Observer) Facts(uid types.UID, lease *coordinationv1.Lease, since time.
 		// A released session is judged as one whose holder died: the satellite has the
 		// Lease's duration to come back, on any replica.
 		f.Connected = true
-		duration := time.Duration(ptr.Deref(lease.Spec.LeaseDurationSeconds, 0)) * time.Second
-		f.Until = later(seen.at, since).Add(duration)
+		f.Until = later(seen.at, since).Add(duration(lease))
 	case v1alpha1.PresenceSilent:
 		// The holder saw the threshold pass without a heartbeat: expired now.
 		f.Connected = true

@@ -24,7 +24,6 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	"github.com/checkstack/satellite-operator/api/v1alpha1"
@@ -69,7 +68,7 @@ func Watch(ctx context.Context, c cache.Cache, identity string, f Fleet) error {
 			Open:       live(lease),
 			Silent:     lease.Annotations[v1alpha1.AnnotationPresence] == v1alpha1.PresenceSilent,
 			RemoteAddr: lease.Annotations[v1alpha1.AnnotationRemoteAddress],
-			For:        time.Duration(ptr.Deref(lease.Spec.LeaseDurationSeconds, 0)) * time.Second,
+			For:        duration(lease),
 		})
 		f.ObserveViews(uid, Views(lease))
 	}

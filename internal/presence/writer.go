@@ -129,9 +129,9 @@ func (w *Writer) Forget(key types.NamespacedName) {
 }
 
 // drainTimeout bounds how long a replica that shuts down goes on writing: the hub closes every
-// session with 1001 then, and the Leases of those sessions are to say Disconnected. The leader
-// then sees a clean close, and the replicas the satellites dial next do not take them for
-// agents that replace a live session.
+// session with 1001 then, and the Leases of those sessions are to say Released. The leader then
+// gives the satellites the Lease's duration to come back, and the replicas they dial next do not
+// take them for agents that replace a live session.
 const drainTimeout = 5 * time.Second
 
 // Start writes until ctx ends and the sessions' ends are written; it is a manager Runnable, run
